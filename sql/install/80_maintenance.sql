@@ -1,0 +1,103 @@
+--
+-- Upkeep: daily partitions, purge of expired local hot state, privileges.
+--
+
+-- Creates the daily partitions of anonymous_session and anonymous_page_view
+-- for first_day .. last_day (UTC days) that do not exist yet, moving any
+-- rows that had landed in the DEFAULT partition for those days.  Returns the
+-- number of partitions created.
+CREATE FUNCTION ensure_partitions(first_day date DEFAULT (now() AT TIME ZONE 'UTC')::date - 1,
+                                  last_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 7)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, visittrack
+AS $$
+DECLARE
+    t record;
+    d date;
+    part text;
+    lo timestamptz;
+    hi timestamptz;
+    created integer := 0;
+BEGIN
+    IF first_day IS NULL OR last_day IS NULL THEN
+        RAISE EXCEPTION 'first_day and last_day must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF last_day - first_day > 3660 THEN
+        RAISE EXCEPTION 'too many partitions requested: % days', last_day - first_day + 1
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Ask for at most ten years at a time.';
+    END IF;
+    FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
+                                   ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
+    LOOP
+        FOR d IN SELECT g::date FROM generate_series(first_day, last_day, interval '1 day') g
+        LOOP
+            part := format('%s_p%s', t.tbl, to_char(d, 'YYYYMMDD'));
+            CONTINUE WHEN to_regclass(format('visittrack.%I', part)) IS NOT NULL;
+            lo := d::timestamp AT TIME ZONE 'UTC';
+            hi := (d + 1)::timestamp AT TIME ZONE 'UTC';
+            EXECUTE format('CREATE TABLE visittrack.%I (LIKE visittrack.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                           part, t.tbl);
+            EXECUTE format('WITH moved AS (DELETE FROM visittrack.%I WHERE %I >= $1 AND %I < $2 RETURNING *)
+                            INSERT INTO visittrack.%I SELECT * FROM moved',
+                           t.tbl || '_default', t.col, t.col, part)
+                USING lo, hi;
+            EXECUTE format('ALTER TABLE visittrack.%I ATTACH PARTITION visittrack.%I FOR VALUES FROM (%L) TO (%L)',
+                           t.tbl, part, lo, hi);
+            created := created + 1;
+        END LOOP;
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION ensure_partitions(date, date) IS
+'creates missing daily partitions of the anonymous tables (the worker and pg_cron call it)';
+
+-- Deletes local hot state that has outlived its window (Redis expires its
+-- keys by itself).  Returns rows removed.
+CREATE FUNCTION purge_hot_state()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, visittrack
+AS $$
+DECLARE
+    w record := visittrack.windows();
+    removed bigint;
+    n bigint;
+BEGIN
+    DELETE FROM hot_anon_session
+     WHERE last_activity <= now() - make_interval(secs => w.anon_session_ttl);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    DELETE FROM hot_community_visitor
+     WHERE last_seen <= now() - make_interval(secs => w.community_window);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN removed + n;
+END
+$$;
+COMMENT ON FUNCTION purge_hot_state() IS
+'deletes expired rows of the PostgreSQL-local hot store (the worker runs it every round)';
+
+-- Lets an application role call the tracking API, and nothing else.
+CREATE FUNCTION grant_application_role(role_name name)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, visittrack
+AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA visittrack TO %I', role_name);
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_proc p
+         WHERE p.pronamespace = 'visittrack'::regnamespace
+           AND p.proname = ANY (visittrack.application_functions())
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, role_name);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION grant_application_role(name) IS
+'grants a role USAGE on the schema and EXECUTE on the request-path API (no table privileges)';

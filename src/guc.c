@@ -1,0 +1,172 @@
+/*
+ * guc.c: definitions of every visittrack.* setting.
+ *
+ * Defaults are the design document's values.  Windows and TTLs are integer
+ * settings in seconds (units accepted: '30min', '4h', '90d'), so tests can
+ * shorten them instead of sleeping.  Connection settings and secrets are
+ * PGC_SUSET: only a superuser (or the configuration file) may change them,
+ * and the secrets carry GUC_SUPERUSER_ONLY so nobody else can read them.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "guc.h"
+
+char	   *vt_redis_host = NULL;
+int			vt_redis_port = 6379;
+char	   *vt_redis_password = NULL;
+int			vt_redis_db = 0;
+int			vt_redis_timeout_ms = 250;
+char	   *vt_redis_prefix = NULL;
+int			vt_redis_retry_interval_ms = 2000;
+
+char	   *vt_fingerprint_secret = NULL;
+int			vt_ip_anonymize = VT_IP_NONE;
+
+int			vt_session_ttl = 4 * 3600;
+int			vt_remember_me_ttl = 30 * 86400;
+int			vt_anon_session_ttl = 30 * 60;
+int			vt_community_window = 5 * 60;
+int			vt_anon_persist_every = 5;
+int			vt_anon_retention = 90 * 86400;
+
+int			vt_max_url_length = 2048;
+int			vt_max_user_agent_length = 512;
+
+char	   *vt_worker_database = NULL;
+int			vt_worker_interval = 60;
+bool		vt_worker_enabled = true;
+
+static const struct config_enum_entry ip_anonymize_options[] = {
+	{"none", VT_IP_NONE, false},
+	{"truncate", VT_IP_TRUNCATE, false},
+	{"drop", VT_IP_DROP, false},
+	{NULL, 0, false}
+};
+
+static void
+define_seconds(const char *name, const char *desc, int *var, int boot, int min)
+{
+	DefineCustomIntVariable(name, desc, NULL, var, boot, min, INT_MAX,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+void
+vt_define_settings(void)
+{
+	DefineCustomStringVariable("visittrack.redis_host",
+							   gettext_noop("Redis host name, IP address or Unix socket path; empty keeps hot state in PostgreSQL."),
+							   NULL, &vt_redis_host, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.redis_port",
+							gettext_noop("Redis TCP port."),
+							NULL, &vt_redis_port, 6379, 1, 65535,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("visittrack.redis_password",
+							   gettext_noop("Password sent with AUTH when connecting to Redis."),
+							   NULL, &vt_redis_password, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.redis_db",
+							gettext_noop("Redis logical database selected after connecting."),
+							NULL, &vt_redis_db, 0, 0, 1023,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.redis_timeout_ms",
+							gettext_noop("Longest a call waits on Redis (connect or command) before falling back to PostgreSQL."),
+							NULL, &vt_redis_timeout_ms, 250, 1, 60000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.redis_retry_interval_ms",
+							gettext_noop("After a Redis failure, how long calls skip Redis before trying it again."),
+							NULL, &vt_redis_retry_interval_ms, 2000, 0, 3600000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("visittrack.redis_prefix",
+							   gettext_noop("Prefix put before every Redis key visittrack writes."),
+							   NULL, &vt_redis_prefix, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("visittrack.fingerprint_secret",
+							   gettext_noop("Key of the keyed hashes behind fingerprints and session ids; empty uses a random per-install key."),
+							   NULL, &vt_fingerprint_secret, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
+	DefineCustomEnumVariable("visittrack.ip_anonymize",
+							 gettext_noop("What is kept of IP addresses: none (as given), truncate (/24 and /48) or drop."),
+							 NULL, &vt_ip_anonymize, VT_IP_NONE, ip_anonymize_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	define_seconds("visittrack.session_ttl",
+				   gettext_noop("Lifetime of a signed-in session."),
+				   &vt_session_ttl, 4 * 3600, 1);
+	define_seconds("visittrack.remember_me_ttl",
+				   gettext_noop("Lifetime of a signed-in session started with remember_me."),
+				   &vt_remember_me_ttl, 30 * 86400, 1);
+	define_seconds("visittrack.anon_session_ttl",
+				   gettext_noop("Idle time after which an anonymous session ends."),
+				   &vt_anon_session_ttl, 30 * 60, 1);
+	define_seconds("visittrack.community_window",
+				   gettext_noop("How long a visitor counts as viewing a community after its last visit."),
+				   &vt_community_window, 5 * 60, 1);
+	DefineCustomIntVariable("visittrack.anon_persist_every",
+							gettext_noop("An anonymous session is written to anonymous_session every this many pages."),
+							NULL, &vt_anon_persist_every, 5, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	define_seconds("visittrack.anon_retention",
+				   gettext_noop("How long anonymous sessions and page views are kept."),
+				   &vt_anon_retention, 90 * 86400, 60);
+
+	DefineCustomIntVariable("visittrack.max_url_length",
+							gettext_noop("URLs, referrers and page names longer than this many bytes are cut."),
+							NULL, &vt_max_url_length, 2048, 64, 65536,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.max_user_agent_length",
+							gettext_noop("User agents longer than this many bytes are cut."),
+							NULL, &vt_max_user_agent_length, 512, 64, 65536,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("visittrack.worker_interval",
+							gettext_noop("Seconds between two rounds of the background worker."),
+							NULL, &vt_worker_interval, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomStringVariable("visittrack.database",
+								   gettext_noop("Database the background worker connects to."),
+								   NULL, &vt_worker_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomBoolVariable("visittrack.worker",
+								 gettext_noop("Starts the background worker when visittrack is preloaded."),
+								 NULL, &vt_worker_enabled, true,
+								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	}
+
+	MarkGUCPrefixReserved("visittrack");
+}
+
+/* windows() -- the windows and thresholds in seconds */
+#include "funcapi.h"
+#include "access/htup_details.h"
+
+PG_FUNCTION_INFO_V1(vt_windows);
+
+Datum
+vt_windows(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int32GetDatum(vt_session_ttl);
+	values[1] = Int32GetDatum(vt_remember_me_ttl);
+	values[2] = Int32GetDatum(vt_anon_session_ttl);
+	values[3] = Int32GetDatum(vt_community_window);
+	values[4] = Int32GetDatum(vt_anon_persist_every);
+	values[5] = Int32GetDatum(vt_anon_retention);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

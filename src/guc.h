@@ -1,0 +1,47 @@
+/*
+ * guc.h: visittrack's settings (visittrack.*).
+ */
+#ifndef VT_GUC_H
+#define VT_GUC_H
+
+/* visittrack.ip_anonymize */
+typedef enum VtIpAnonymize
+{
+	VT_IP_NONE,
+	VT_IP_TRUNCATE,
+	VT_IP_DROP
+} VtIpAnonymize;
+
+/* Redis connection */
+extern char *vt_redis_host;
+extern int	vt_redis_port;
+extern char *vt_redis_password;
+extern int	vt_redis_db;
+extern int	vt_redis_timeout_ms;
+extern char *vt_redis_prefix;
+extern int	vt_redis_retry_interval_ms;
+
+/* keys and privacy */
+extern char *vt_fingerprint_secret;
+extern int	vt_ip_anonymize;
+
+/* windows and thresholds, in seconds unless stated */
+extern int	vt_session_ttl;
+extern int	vt_remember_me_ttl;
+extern int	vt_anon_session_ttl;
+extern int	vt_community_window;
+extern int	vt_anon_persist_every;	/* pages */
+extern int	vt_anon_retention;
+
+/* input normalisation */
+extern int	vt_max_url_length;
+extern int	vt_max_user_agent_length;
+
+/* background worker */
+extern char *vt_worker_database;
+extern int	vt_worker_interval;
+extern bool vt_worker_enabled;
+
+extern void vt_define_settings(void);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * hotstore.c: chooses the hot-state backend for each operation.
+ *
+ * Redis is used when configured and believed up; any failure falls back to
+ * the PostgreSQL-local store for that operation (counted as a fallback call
+ * in status()).  Writes that describe database rows are queued for commit.
+ * Reads that may meet state written during an outage (anonymous sessions)
+ * look in both stores.
+ */
+#include "postgres.h"
+
+#include "hotstore.h"
+#include "deferred.h"
+#include "redis_client.h"
+#include "state.h"
+
+static inline const HotStoreOps *
+redis_if_usable(void)
+{
+	return vt_redis_usable() ? &vt_hotstore_redis : NULL;
+}
+
+static void
+count_fallback(void)
+{
+	if (vt_redis_configured())
+		vt_count(VT_FALLBACK_CALLS, 1);
+}
+
+/* --- signed-in sessions ------------------------------------------------ */
+
+typedef struct SessionWrite
+{
+	enum
+	{
+		SESSION_STORE, SESSION_PAGES, SESSION_REMOVE
+	}			kind;
+	HotSession	s;
+	int			ttl_seconds;
+} SessionWrite;
+
+static void
+apply_session_write(void *arg)
+{
+	SessionWrite *w = arg;
+	const HotStoreOps *redis = redis_if_usable();
+	bool		done = false;
+
+	vt_count(VT_DEFERRED_WRITES, 1);
+	if (redis)
+	{
+		switch (w->kind)
+		{
+			case SESSION_STORE:
+				done = redis->session_store(&w->s, w->ttl_seconds);
+				break;
+			case SESSION_PAGES:
+				done = redis->session_set_pages(w->s.session_id, w->s.pages_visited,
+												w->s.last_activity);
+				break;
+			case SESSION_REMOVE:
+				done = redis->session_remove(w->s.session_id);
+				break;
+		}
+	}
+	if (!done)
+	{
+		/* the Redis entry may now be stale: remember to repair it */
+		count_fallback();
+		vt_hotstore_local.session_remove(w->s.session_id);
+	}
+}
+
+static SessionWrite *
+new_session_write(int kind, const char *session_id)
+{
+	SessionWrite *w = vt_deferred_alloc(sizeof(SessionWrite));
+
+	w->kind = kind;
+	w->s.session_id = vt_deferred_strdup(session_id);
+	return w;
+}
+
+void
+hot_session_store(const HotSession *s, int ttl_seconds)
+{
+	SessionWrite *w;
+
+	if (!vt_redis_configured())
+		return;					/* user_session itself is the local truth */
+	w = new_session_write(SESSION_STORE, s->session_id);
+	w->s = *s;
+	w->s.session_id = vt_deferred_strdup(s->session_id);
+	w->s.user_id = vt_deferred_strdup(s->user_id);
+	w->s.username = vt_deferred_strdup(s->username);
+	w->s.ip_address = vt_deferred_strdup(s->ip_address);
+	w->s.device_fingerprint = vt_deferred_strdup(s->device_fingerprint);
+	w->s.fast_fingerprint = vt_deferred_strdup(s->fast_fingerprint);
+	w->ttl_seconds = ttl_seconds;
+	vt_defer_until_commit(apply_session_write, w);
+}
+
+bool
+hot_session_fetch(const char *session_id, HotSession *out)
+{
+	const HotStoreOps *redis = redis_if_usable();
+	bool		found = false;
+
+	if (redis && redis->session_fetch(session_id, out, &found))
+		return found;
+	return false;
+}
+
+void
+hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
+{
+	SessionWrite *w;
+
+	if (!vt_redis_configured())
+		return;
+	w = new_session_write(SESSION_PAGES, session_id);
+	w->s.pages_visited = pages;
+	w->s.last_activity = at;
+	vt_defer_until_commit(apply_session_write, w);
+}
+
+void
+hot_session_remove(const char *session_id)
+{
+	if (!vt_redis_configured())
+		return;
+	vt_defer_until_commit(apply_session_write,
+						  new_session_write(SESSION_REMOVE, session_id));
+}
+
+/* --- anonymous sessions ------------------------------------------------ */
+
+void
+hot_anon_touch(HotAnonTouch *t)
+{
+	const HotStoreOps *redis = redis_if_usable();
+
+	if (redis && redis->anon_touch(t))
+		return;
+	count_fallback();
+	vt_hotstore_local.anon_touch(t);
+}
+
+bool
+hot_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out)
+{
+	const HotStoreOps *redis = redis_if_usable();
+	HotAnon		local;
+	bool		in_redis = false;
+	bool		in_local = false;
+
+	if (redis && !redis->anon_fetch(fingerprint, ttl_seconds, out, &in_redis))
+		in_redis = false;
+	/* a session may have started in PostgreSQL during a Redis outage */
+	vt_hotstore_local.anon_fetch(fingerprint, ttl_seconds, &local, &in_local);
+	if (in_local && (!in_redis || local.last_activity > out->last_activity))
+	{
+		*out = local;
+		return true;
+	}
+	return in_redis;
+}
+
+void
+hot_anon_remove(const char *fingerprint)
+{
+	const HotStoreOps *redis = redis_if_usable();
+
+	if (redis)
+		redis->anon_remove(fingerprint);
+	vt_hotstore_local.anon_remove(fingerprint);
+}
+
+/* --- community presence ------------------------------------------------ */
+
+static void
+apply_visit(void *arg)
+{
+	const HotVisit *v = arg;
+	const HotStoreOps *redis = redis_if_usable();
+
+	vt_count(VT_DEFERRED_WRITES, 1);
+	if (redis && redis->visit_record(v))
+		return;
+	count_fallback();
+	vt_hotstore_local.visit_record(v);
+}
+
+void
+hot_visit_record(const HotVisit *v)
+{
+	HotVisit   *copy;
+
+	if (!vt_redis_configured())
+	{
+		/* a table write is transactional already */
+		vt_hotstore_local.visit_record(v);
+		return;
+	}
+	copy = vt_deferred_alloc(sizeof(HotVisit));
+	*copy = *v;
+	copy->community_id = vt_deferred_strdup(v->community_id);
+	copy->visitor_key = vt_deferred_strdup(v->visitor_key);
+	copy->json_fields = vt_deferred_strdup(v->json_fields);
+	vt_defer_until_commit(apply_visit, copy);
+}
+
+void
+hot_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
+				 int *authenticated, int *anonymous)
+{
+	const HotStoreOps *redis = redis_if_usable();
+
+	if (redis && redis->visit_counts(community_id, now, window_seconds,
+									 authenticated, anonymous))
+		return;
+	count_fallback();
+	vt_hotstore_local.visit_counts(community_id, now, window_seconds,
+								   authenticated, anonymous);
+}
+
+List *
+hot_visitors(const char *community_id, TimestampTz now, int window_seconds)
+{
+	const HotStoreOps *redis = redis_if_usable();
+	List	   *out = NIL;
+
+	if (redis && redis->visitors(community_id, now, window_seconds, &out))
+		return out;
+	count_fallback();
+	vt_hotstore_local.visitors(community_id, now, window_seconds, &out);
+	return out;
+}
+
+int64
+hot_visitor_forget(const char *visitor_key)
+{
+	const HotStoreOps *redis = redis_if_usable();
+	int64		in_redis = 0;
+	int64		in_local = 0;
+
+	if (redis)
+		redis->visitor_forget(visitor_key, &in_redis);
+	vt_hotstore_local.visitor_forget(visitor_key, &in_local);
+	return in_redis + in_local;
+}

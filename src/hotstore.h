@@ -1,0 +1,131 @@
+/*
+ * hotstore.h: short-lived state ("hot state") behind one interface.
+ *
+ * Two backends implement it: Redis (hotstore_redis.c, the design document's
+ * key layout) and PostgreSQL itself (hotstore_local.c, unlogged tables),
+ * used when no Redis is configured or Redis cannot be reached.  Callers
+ * never know which one served them; hotstore.c chooses, falls back, and
+ * applies writes that describe database rows at commit (deferred.h).
+ *
+ * Rollback rules (doc/operations.md):
+ *  - session and signed-in presence writes happen only if the transaction
+ *    commits;
+ *  - the anonymous page counter (hot_anon_touch) is applied at once and
+ *    survives a rollback, as a page view that was served is still a view.
+ */
+#ifndef VT_HOTSTORE_H
+#define VT_HOTSTORE_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+/* session:{session_id} */
+typedef struct HotSession
+{
+	char	   *session_id;
+	char	   *user_id;
+	char	   *username;		/* NULL when unknown */
+	char	   *ip_address;		/* NULL when not stored */
+	char	   *device_fingerprint; /* NULL when not given */
+	char	   *fast_fingerprint;	/* NULL without ip and user agent */
+	bool		persistent;
+	bool		is_active;
+	TimestampTz started_at;
+	TimestampTz expires_at;
+	TimestampTz last_activity;
+	int32		pages_visited;
+} HotSession;
+
+/* anon_session:{fingerprint}: one page view of an anonymous visitor */
+typedef struct HotAnonTouch
+{
+	/* in */
+	const char *fingerprint;
+	const char *new_session_id; /* used when a new session starts */
+	TimestampTz now;
+	const char *url;
+	const char *referrer;		/* may be NULL */
+	int64		view_id;		/* id of the page view row being written */
+	int			ttl_seconds;
+
+	/* out */
+	char	   *session_id;
+	TimestampTz started_at;
+	int32		pages_visited;
+	char	   *landing_page;
+	char	   *first_referrer;
+	bool		is_new;
+	int64		prev_view_id;	/* 0 when this is the first view */
+	TimestampTz prev_view_at;
+} HotAnonTouch;
+
+/* state of a live anonymous session */
+typedef struct HotAnon
+{
+	char	   *session_id;
+	TimestampTz started_at;
+	TimestampTz last_activity;
+	int32		pages_visited;
+	char	   *current_page;
+	char	   *landing_page;
+	char	   *referrer;
+} HotAnon;
+
+/* one visit to community:{id}:visitors */
+typedef struct HotVisit
+{
+	char	   *community_id;
+	char	   *visitor_key;	/* user id, or "anon_" + fingerprint */
+	bool		is_authenticated;
+	char	   *json_fields;	/* visitor fields as JSON members, no braces */
+	TimestampTz now;
+	int			window_seconds;
+} HotVisit;
+
+/* --- signed-in sessions (Redis only; the table is the local truth) --- */
+extern void hot_session_store(const HotSession *s, int ttl_seconds); /* at commit */
+extern bool hot_session_fetch(const char *session_id, HotSession *out);
+extern void hot_session_set_pages(const char *session_id, int32 pages,
+								  TimestampTz at);	/* at commit */
+extern void hot_session_remove(const char *session_id);	/* at commit */
+
+/* --- anonymous sessions --- */
+extern void hot_anon_touch(HotAnonTouch *t);	/* at once */
+extern bool hot_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out);
+extern void hot_anon_remove(const char *fingerprint);
+
+/* --- community presence --- */
+extern void hot_visit_record(const HotVisit *v);	/* at commit */
+extern void hot_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
+							 int *authenticated, int *anonymous);
+extern List *hot_visitors(const char *community_id, TimestampTz now, int window_seconds);	/* of char * JSON */
+extern int64 hot_visitor_forget(const char *visitor_key);
+
+/*
+ * What a backend implements.  Redis operations return false when Redis
+ * could not be used (the dispatcher then falls back); local ones always
+ * succeed or raise an ERROR.
+ */
+typedef struct HotStoreOps
+{
+	bool		(*session_store) (const HotSession *s, int ttl_seconds);
+	bool		(*session_fetch) (const char *session_id, HotSession *out, bool *found);
+	bool		(*session_set_pages) (const char *session_id, int32 pages, TimestampTz at);
+	bool		(*session_remove) (const char *session_id);
+
+	bool		(*anon_touch) (HotAnonTouch *t);
+	bool		(*anon_fetch) (const char *fingerprint, int ttl_seconds, HotAnon *out, bool *found);
+	bool		(*anon_remove) (const char *fingerprint);
+
+	bool		(*visit_record) (const HotVisit *v);
+	bool		(*visit_counts) (const char *community_id, TimestampTz now, int window_seconds,
+								 int *authenticated, int *anonymous);
+	bool		(*visitors) (const char *community_id, TimestampTz now, int window_seconds,
+							 List **out);
+	bool		(*visitor_forget) (const char *visitor_key, int64 *removed);
+} HotStoreOps;
+
+extern const HotStoreOps vt_hotstore_redis;
+extern const HotStoreOps vt_hotstore_local;
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * hotstore_local.c: the hot state kept in PostgreSQL (unlogged tables).
+ *
+ * Serves every hot-state operation when no Redis is configured, and stands
+ * in for Redis while it is unreachable.  Answers are the same as Redis
+ * gives: the same windows, the same JSON for visitors, exact counts under
+ * concurrency (row locks of INSERT ... ON CONFLICT play the part of Lua
+ * atomicity).  Signed-in sessions need no copy here: user_session is the
+ * truth, so the session operations only note which Redis keys went stale.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "hotstore.h"
+#include "isotime.h"
+#include "spi_util.h"
+
+static Datum
+uuid_datum(const char *s)
+{
+	return DirectFunctionCall1(uuid_in, CStringGetDatum(s));
+}
+
+static char *
+uuid_text(uint64 row, int col)
+{
+	bool		isnull;
+	Datum		d = vt_spi_datum(row, col, &isnull);
+	char	   *s;
+	char	   *out;
+
+	if (isnull)
+		return NULL;
+	s = DatumGetCString(DirectFunctionCall1(uuid_out, d));
+	out = SPI_palloc(strlen(s) + 1);
+	strcpy(out, s);
+	return out;
+}
+
+static Datum
+text_or_null(const char *s, char *null_flag)
+{
+	*null_flag = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Remember a Redis key that this write could not reach. */
+static void
+note_backlog(const char *kind, const char *id)
+{
+	static VtQuery q = {
+		"INSERT INTO visittrack.hot_redis_backlog (key_kind, key_id) VALUES ($1, $2) "
+		"ON CONFLICT (key_kind, key_id) DO UPDATE SET noted_at = now()",
+		2, {TEXTOID, TEXTOID}
+	};
+	Datum		values[2] = {CStringGetTextDatum(kind), CStringGetTextDatum(id)};
+
+	vt_spi_connect();
+	vt_spi_run(&q, values, NULL, false, 0);
+	vt_spi_finish();
+}
+
+static bool
+local_session_store(const HotSession *s, int ttl_seconds)
+{
+	note_backlog("session", s->session_id);
+	return true;
+}
+
+static bool
+local_session_fetch(const char *session_id, HotSession *out, bool *found)
+{
+	*found = false;
+	return true;
+}
+
+static bool
+local_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
+{
+	note_backlog("session", session_id);
+	return true;
+}
+
+static bool
+local_session_remove(const char *session_id)
+{
+	note_backlog("session", session_id);
+	return true;
+}
+
+static bool
+local_anon_touch(HotAnonTouch *t)
+{
+	static VtQuery q = {
+		"INSERT INTO visittrack.hot_anon_session AS h"
+		" (device_fingerprint, session_id, started_at, last_activity, pages_visited,"
+		"  current_page, landing_page, referrer, last_view_id, last_view_at)"
+		" VALUES ($1, $2, $3, $3, 1, $4, $4, $5, $6, $3)"
+		" ON CONFLICT (device_fingerprint) DO UPDATE SET"
+		"  session_id = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN excluded.session_id ELSE h.session_id END,"
+		"  started_at = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN excluded.started_at ELSE h.started_at END,"
+		"  landing_page = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN excluded.landing_page ELSE h.landing_page END,"
+		"  referrer = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN excluded.referrer ELSE h.referrer END,"
+		"  pages_visited = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN 1 ELSE h.pages_visited + 1 END,"
+		"  prev_view_id = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN NULL ELSE h.last_view_id END,"
+		"  prev_view_at = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"                    THEN NULL ELSE h.last_view_at END,"
+		"  last_activity = excluded.last_activity,"
+		"  current_page = excluded.current_page,"
+		"  last_view_id = excluded.last_view_id,"
+		"  last_view_at = excluded.last_view_at"
+		" RETURNING session_id, started_at, pages_visited, landing_page, referrer,"
+		"  prev_view_id, prev_view_at",
+		7, {TEXTOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT8OID, INT4OID}
+	};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+
+	values[0] = CStringGetTextDatum(t->fingerprint);
+	values[1] = uuid_datum(t->new_session_id);
+	values[2] = TimestampTzGetDatum(t->now);
+	values[3] = CStringGetTextDatum(t->url);
+	values[4] = text_or_null(t->referrer, &nulls[4]);
+	values[5] = Int64GetDatum(t->view_id);
+	values[6] = Int32GetDatum(t->ttl_seconds);
+
+	vt_spi_connect();
+	vt_spi_run(&q, values, nulls, false, 0);
+	t->session_id = uuid_text(0, 1);
+	t->started_at = vt_spi_int64(0, 2, t->now);
+	t->pages_visited = (int32) vt_spi_int64(0, 3, 1);
+	t->landing_page = vt_spi_text(0, 4);
+	t->first_referrer = vt_spi_text(0, 5);
+	t->prev_view_id = vt_spi_int64(0, 6, 0);
+	t->prev_view_at = vt_spi_int64(0, 7, 0);
+	t->is_new = t->pages_visited == 1;
+	vt_spi_finish();
+	return true;
+}
+
+static bool
+local_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *found)
+{
+	static VtQuery q = {
+		"SELECT session_id, started_at, last_activity, pages_visited, current_page,"
+		" landing_page, referrer FROM visittrack.hot_anon_session"
+		" WHERE device_fingerprint = $1 AND last_activity > now() - $2 * interval '1 second'",
+		2, {TEXTOID, INT4OID}
+	};
+	Datum		values[2] = {CStringGetTextDatum(fingerprint), Int32GetDatum(ttl_seconds)};
+
+	memset(out, 0, sizeof(*out));
+	vt_spi_connect();
+	*found = vt_spi_run(&q, values, NULL, true, 1) == 1;
+	if (*found)
+	{
+		out->session_id = uuid_text(0, 1);
+		out->started_at = vt_spi_int64(0, 2, 0);
+		out->last_activity = vt_spi_int64(0, 3, 0);
+		out->pages_visited = (int32) vt_spi_int64(0, 4, 0);
+		out->current_page = vt_spi_text(0, 5);
+		out->landing_page = vt_spi_text(0, 6);
+		out->referrer = vt_spi_text(0, 7);
+	}
+	vt_spi_finish();
+	return true;
+}
+
+static bool
+local_anon_remove(const char *fingerprint)
+{
+	static VtQuery q = {
+		"DELETE FROM visittrack.hot_anon_session WHERE device_fingerprint = $1",
+		1, {TEXTOID}
+	};
+	Datum		values[1] = {CStringGetTextDatum(fingerprint)};
+
+	vt_spi_connect();
+	vt_spi_run(&q, values, NULL, false, 0);
+	vt_spi_finish();
+	return true;
+}
+
+static bool
+local_visit_record(const HotVisit *v)
+{
+	static VtQuery q = {
+		"INSERT INTO visittrack.hot_community_visitor AS h"
+		" (community_id, visitor_key, is_authenticated, fields, pages_viewed, first_seen, last_seen)"
+		" VALUES ($1, $2, $3, $4, 1, $5, $5)"
+		" ON CONFLICT (community_id, visitor_key) DO UPDATE SET"
+		"  pages_viewed = CASE WHEN h.last_seen <= $5 - $6 * interval '1 second'"
+		"                      THEN 1 ELSE h.pages_viewed + 1 END,"
+		"  first_seen = CASE WHEN h.last_seen <= $5 - $6 * interval '1 second'"
+		"                    THEN excluded.first_seen ELSE h.first_seen END,"
+		"  is_authenticated = excluded.is_authenticated,"
+		"  fields = excluded.fields,"
+		"  last_seen = excluded.last_seen",
+		6, {UUIDOID, TEXTOID, BOOLOID, TEXTOID, TIMESTAMPTZOID, INT4OID}
+	};
+	Datum		values[6];
+
+	values[0] = uuid_datum(v->community_id);
+	values[1] = CStringGetTextDatum(v->visitor_key);
+	values[2] = BoolGetDatum(v->is_authenticated);
+	values[3] = CStringGetTextDatum(v->json_fields);
+	values[4] = TimestampTzGetDatum(v->now);
+	values[5] = Int32GetDatum(v->window_seconds);
+
+	vt_spi_connect();
+	vt_spi_run(&q, values, NULL, false, 0);
+	vt_spi_finish();
+	return true;
+}
+
+static bool
+local_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
+				   int *authenticated, int *anonymous)
+{
+	static VtQuery q = {
+		"SELECT count(*) FILTER (WHERE is_authenticated),"
+		"       count(*) FILTER (WHERE NOT is_authenticated)"
+		"  FROM visittrack.hot_community_visitor"
+		" WHERE community_id = $1 AND last_seen > $2 - $3 * interval '1 second'",
+		3, {UUIDOID, TIMESTAMPTZOID, INT4OID}
+	};
+	Datum		values[3] = {uuid_datum(community_id), TimestampTzGetDatum(now),
+	Int32GetDatum(window_seconds)};
+
+	vt_spi_connect();
+	vt_spi_run(&q, values, NULL, true, 1);
+	*authenticated = (int) vt_spi_int64(0, 1, 0);
+	*anonymous = (int) vt_spi_int64(0, 2, 0);
+	vt_spi_finish();
+	return true;
+}
+
+static bool
+local_visitors(const char *community_id, TimestampTz now, int window_seconds, List **out)
+{
+	static VtQuery q = {
+		"SELECT pages_viewed, first_seen, fields FROM visittrack.hot_community_visitor"
+		" WHERE community_id = $1 AND last_seen > $2 - $3 * interval '1 second'",
+		3, {UUIDOID, TIMESTAMPTZOID, INT4OID}
+	};
+	Datum		values[3] = {uuid_datum(community_id), TimestampTzGetDatum(now),
+	Int32GetDatum(window_seconds)};
+	uint64		n;
+	uint64		i;
+	MemoryContext caller = CurrentMemoryContext;
+
+	*out = NIL;
+	vt_spi_connect();
+	n = vt_spi_run(&q, values, NULL, true, 0);
+	for (i = 0; i < n; i++)
+	{
+		char		first[VT_ISO_BUFLEN];
+		char	   *fields = vt_spi_text(i, 3);
+		MemoryContext old;
+
+		vt_iso_format(vt_spi_int64(i, 2, 0), first);
+		old = MemoryContextSwitchTo(caller);
+		/* the same text as the Redis visitor script writes */
+		*out = lappend(*out, psprintf("{\"pages_viewed\":%d,\"first_seen\":\"%s\",%s}",
+									  (int) vt_spi_int64(i, 1, 1), first, fields));
+		MemoryContextSwitchTo(old);
+	}
+	vt_spi_finish();
+	return true;
+}
+
+static bool
+local_visitor_forget(const char *visitor_key, int64 *removed)
+{
+	static VtQuery q = {
+		"DELETE FROM visittrack.hot_community_visitor WHERE visitor_key = $1",
+		1, {TEXTOID}
+	};
+	Datum		values[1] = {CStringGetTextDatum(visitor_key)};
+
+	vt_spi_connect();
+	*removed = (int64) vt_spi_run(&q, values, NULL, false, 0);
+	vt_spi_finish();
+	return true;
+}
+
+const HotStoreOps vt_hotstore_local = {
+	.session_store = local_session_store,
+	.session_fetch = local_session_fetch,
+	.session_set_pages = local_session_set_pages,
+	.session_remove = local_session_remove,
+	.anon_touch = local_anon_touch,
+	.anon_fetch = local_anon_fetch,
+	.anon_remove = local_anon_remove,
+	.visit_record = local_visit_record,
+	.visit_counts = local_visit_counts,
+	.visitors = local_visitors,
+	.visitor_forget = local_visitor_forget,
+};

@@ -1,0 +1,586 @@
+/*
+ * hotstore_redis.c: the hot state in Redis, in the design document's layout.
+ *
+ *   session:{session_id}                    hash, TTL = session lifetime
+ *   anon_session:{fingerprint}              hash, sliding TTL anon_session_ttl
+ *   community:{id}:visitors                 hash visitor -> JSON
+ *   community:{id}:visitors:authenticated   set of visitors
+ *   community:{id}:visitors:anonymous       set of visitors
+ *   community:{id}:visitors:seen            sorted set visitor -> last seen (ms)
+ *
+ * All four community keys expire community_window after the last visit; the
+ * ":seen" index lets each visitor leave the window on its own while a busy
+ * community keeps the keys alive.  Every multi-step change is one Lua script,
+ * so counts stay exact with any number of concurrent backends, and each call
+ * costs one round trip.  Keys may carry visittrack.redis_prefix.
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+#include "guc.h"
+#include "hotstore.h"
+#include "isotime.h"
+#include "redis_client.h"
+
+/* Drops visitors whose last visit is at or before ARGV[1] - ARGV[2] ms. */
+#define LUA_PRUNE_VISITORS \
+	"local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[2])\n" \
+	"local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', cutoff)\n" \
+	"for _, m in ipairs(gone) do\n" \
+	"  redis.call('HDEL', KEYS[1], m)\n" \
+	"  redis.call('SREM', KEYS[2], m)\n" \
+	"  redis.call('SREM', KEYS[3], m)\n" \
+	"end\n" \
+	"if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', cutoff) end\n"
+
+static VtRedisScript session_store_script = {
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+	"redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+	"return 1\n"
+};
+
+/* pages only move forward: concurrent commits may arrive out of order */
+static VtRedisScript session_pages_script = {
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"local cur = tonumber(redis.call('HGET', KEYS[1], 'pages_visited')) or 0\n"
+	"if tonumber(ARGV[1]) > cur then\n"
+	"  redis.call('HSET', KEYS[1], 'pages_visited', ARGV[1], 'last_activity', ARGV[2])\n"
+	"end\n"
+	"return 1\n"
+};
+
+/*
+ * ARGV: 1 new session id, 2 now (ISO), 3 url, 4 referrer ('' = none),
+ * 5 ttl ms, 6 this view "id:epoch_us", 7 fingerprint
+ */
+static VtRedisScript anon_touch_script = {
+	"local k = KEYS[1]\n"
+	"local new = 0\n"
+	"if redis.call('EXISTS', k) == 0 then\n"
+	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[7],\n"
+	"             'started_at', ARGV[2], 'landing_page', ARGV[3], 'referrer', ARGV[4],\n"
+	"             'is_active', 'true')\n"
+	"  new = 1\n"
+	"end\n"
+	"local n = redis.call('HINCRBY', k, 'pages_visited', 1)\n"
+	"local s = redis.call('HMGET', k, 'session_id', 'started_at', 'landing_page', 'referrer', 'last_view')\n"
+	"redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3], 'last_view', ARGV[6])\n"
+	"redis.call('PEXPIRE', k, ARGV[5])\n"
+	"return {n, new, s[1], s[2], s[3], s[4], s[5]}\n"
+};
+
+/*
+ * KEYS: hash, authenticated set, anonymous set, seen index.
+ * ARGV: 1 now ms, 2 window ms, 3 visitor, 4 '1' if authenticated,
+ * 5 JSON members after pages_viewed and first_seen, 6 now (ISO)
+ */
+static VtRedisScript visit_script = {
+	LUA_PRUNE_VISITORS
+	"local pv = 1\n"
+	"local first = ARGV[6]\n"
+	"local old = redis.call('HGET', KEYS[1], ARGV[3])\n"
+	"if old then\n"
+	"  pv = (tonumber(string.match(old, '\"pages_viewed\":(%d+)')) or 0) + 1\n"
+	"  first = string.match(old, '\"first_seen\":\"([^\"]*)\"') or first\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], ARGV[3],\n"
+	"  '{\"pages_viewed\":' .. pv .. ',\"first_seen\":\"' .. first .. '\",' .. ARGV[5] .. '}')\n"
+	"if ARGV[4] == '1' then redis.call('SADD', KEYS[2], ARGV[3])\n"
+	"else redis.call('SADD', KEYS[3], ARGV[3]) end\n"
+	"redis.call('ZADD', KEYS[4], ARGV[1], ARGV[3])\n"
+	"for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end\n"
+	"return pv\n"
+};
+
+static VtRedisScript visit_counts_script = {
+	LUA_PRUNE_VISITORS
+	"return {redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3])}\n"
+};
+
+static VtRedisScript visitors_script = {
+	LUA_PRUNE_VISITORS
+	"return redis.call('HVALS', KEYS[1])\n"
+};
+
+/* KEYS: the four community keys; ARGV[1]: visitor */
+static VtRedisScript visitor_forget_script = {
+	"local n = redis.call('HDEL', KEYS[1], ARGV[1])\n"
+	"redis.call('SREM', KEYS[2], ARGV[1])\n"
+	"redis.call('SREM', KEYS[3], ARGV[1])\n"
+	"redis.call('ZREM', KEYS[4], ARGV[1])\n"
+	"return n\n"
+};
+
+static char *
+make_key(const char *kind, const char *id, const char *suffix)
+{
+	StringInfoData k;
+
+	initStringInfo(&k);
+	appendStringInfo(&k, "%s%s:%s%s", vt_redis_prefix ? vt_redis_prefix : "", kind, id,
+					 suffix ? suffix : "");
+	return k.data;
+}
+
+/* the four community keys, in script order */
+static void
+community_keys(const char *community_id, const char **keys, size_t *lens)
+{
+	static const char *const suffixes[4] = {
+		":visitors", ":visitors:authenticated", ":visitors:anonymous", ":visitors:seen"
+	};
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		keys[i] = make_key("community", community_id, suffixes[i]);
+		lens[i] = strlen(keys[i]);
+	}
+}
+
+static char *
+reply_string(redisReply *r)
+{
+	if (r == NULL || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
+		return NULL;
+	return pnstrdup(r->str, r->len);
+}
+
+static int64
+reply_int(redisReply *r)
+{
+	if (r == NULL)
+		return 0;
+	if (r->type == REDIS_REPLY_INTEGER)
+		return r->integer;
+	if (r->type == REDIS_REPLY_STRING)
+		return strtoll(r->str, NULL, 10);
+	return 0;
+}
+
+/* Argument list builder for scripts and commands. */
+typedef struct Args
+{
+	int			n;
+	const char *v[40];
+	size_t		len[40];
+} Args;
+
+static void
+arg(Args *a, const char *s)
+{
+	Assert(a->n < lengthof(a->v));
+	a->v[a->n] = s ? s : "";
+	a->len[a->n] = s ? strlen(s) : 0;
+	a->n++;
+}
+
+static void
+arg_field(Args *a, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	arg(a, name);
+	arg(a, value);
+}
+
+static const char *
+int_text(int64 v)
+{
+	char		buf[24];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, v);
+	return pstrdup(buf);
+}
+
+static const char *
+iso_text(TimestampTz ts)
+{
+	char	   *buf = palloc(VT_ISO_BUFLEN);
+
+	vt_iso_format(ts, buf);
+	return buf;
+}
+
+static bool
+redis_session_store(const HotSession *s, int ttl_seconds)
+{
+	const char *key = make_key("session", s->session_id, NULL);
+	size_t		keylen = strlen(key);
+	Args		a = {0};
+	redisReply *r;
+	bool		ok;
+
+	arg(&a, int_text((int64) ttl_seconds * 1000));
+	arg_field(&a, "session_id", s->session_id);
+	arg_field(&a, "user_id", s->user_id);
+	arg_field(&a, "user_username", s->username);
+	arg_field(&a, "ip_address", s->ip_address);
+	arg_field(&a, "device_fingerprint", s->device_fingerprint);
+	arg_field(&a, "fast_fingerprint", s->fast_fingerprint);
+	arg_field(&a, "persistent", s->persistent ? "true" : "false");
+	arg_field(&a, "is_active", s->is_active ? "true" : "false");
+	arg_field(&a, "started_at", iso_text(s->started_at));
+	arg_field(&a, "expires_at", iso_text(s->expires_at));
+	arg_field(&a, "last_activity", iso_text(s->last_activity));
+	arg_field(&a, "pages_visited", int_text(s->pages_visited));
+
+	r = vt_redis_eval(&session_store_script, 1, &key, &keylen, a.n, a.v, a.len);
+	ok = r != NULL && !vt_redis_reply_is_error(r, "a session write");
+	vt_redis_free(r);
+	return ok;
+}
+
+static bool
+redis_session_fetch(const char *session_id, HotSession *out, bool *found)
+{
+	const char *argv[2] = {"HGETALL", make_key("session", session_id, NULL)};
+	size_t		lens[2] = {7, strlen(argv[1])};
+	VtRedisCommand cmd = {2, argv, lens};
+	redisReply *r = vt_redis_command(&cmd);
+	size_t		i;
+
+	if (r == NULL)
+		return false;
+	if (r->type != REDIS_REPLY_ARRAY)
+	{
+		vt_redis_reply_is_error(r, "a session read");
+		vt_redis_free(r);
+		return false;
+	}
+	memset(out, 0, sizeof(*out));
+	*found = r->elements > 0;
+	for (i = 0; i + 1 < r->elements; i += 2)
+	{
+		const char *f = r->element[i]->str;
+		char	   *v = reply_string(r->element[i + 1]);
+
+		if (strcmp(f, "session_id") == 0)
+			out->session_id = v;
+		else if (strcmp(f, "user_id") == 0)
+			out->user_id = v;
+		else if (strcmp(f, "user_username") == 0)
+			out->username = v;
+		else if (strcmp(f, "ip_address") == 0)
+			out->ip_address = v;
+		else if (strcmp(f, "device_fingerprint") == 0)
+			out->device_fingerprint = v;
+		else if (strcmp(f, "fast_fingerprint") == 0)
+			out->fast_fingerprint = v;
+		else if (strcmp(f, "persistent") == 0)
+			out->persistent = strcmp(v, "true") == 0;
+		else if (strcmp(f, "is_active") == 0)
+			out->is_active = strcmp(v, "true") == 0;
+		else if (strcmp(f, "started_at") == 0)
+			vt_iso_parse(v, &out->started_at);
+		else if (strcmp(f, "expires_at") == 0)
+			vt_iso_parse(v, &out->expires_at);
+		else if (strcmp(f, "last_activity") == 0)
+			vt_iso_parse(v, &out->last_activity);
+		else if (strcmp(f, "pages_visited") == 0)
+			out->pages_visited = (int32) strtol(v, NULL, 10);
+	}
+	vt_redis_free(r);
+	/* an entry missing its identity is no entry: let the database answer */
+	if (*found && (out->session_id == NULL || out->user_id == NULL))
+		*found = false;
+	return true;
+}
+
+static bool
+redis_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
+{
+	const char *key = make_key("session", session_id, NULL);
+	size_t		keylen = strlen(key);
+	Args		a = {0};
+	redisReply *r;
+	bool		ok;
+
+	arg(&a, int_text(pages));
+	arg(&a, iso_text(at));
+	r = vt_redis_eval(&session_pages_script, 1, &key, &keylen, a.n, a.v, a.len);
+	ok = r != NULL && !vt_redis_reply_is_error(r, "a session page count");
+	vt_redis_free(r);
+	return ok;
+}
+
+static bool
+redis_delete_key(const char *key)
+{
+	const char *argv[2] = {"DEL", key};
+	size_t		lens[2] = {3, strlen(key)};
+	VtRedisCommand cmd = {2, argv, lens};
+	redisReply *r = vt_redis_command(&cmd);
+	bool		ok = r != NULL && !vt_redis_reply_is_error(r, "a delete");
+
+	vt_redis_free(r);
+	return ok;
+}
+
+static bool
+redis_session_remove(const char *session_id)
+{
+	return redis_delete_key(make_key("session", session_id, NULL));
+}
+
+static bool
+redis_anon_touch(HotAnonTouch *t)
+{
+	const char *key = make_key("anon_session", t->fingerprint, NULL);
+	size_t		keylen = strlen(key);
+	Args		a = {0};
+	char		view[64];
+	redisReply *r;
+	char	   *last_view;
+
+	snprintf(view, sizeof(view), INT64_FORMAT ":" INT64_FORMAT, t->view_id, (int64) t->now);
+	arg(&a, t->new_session_id);
+	arg(&a, iso_text(t->now));
+	arg(&a, t->url);
+	arg(&a, t->referrer);
+	arg(&a, int_text((int64) t->ttl_seconds * 1000));
+	arg(&a, view);
+	arg(&a, t->fingerprint);
+
+	r = vt_redis_eval(&anon_touch_script, 1, &key, &keylen, a.n, a.v, a.len);
+	if (r == NULL)
+		return false;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 7)
+	{
+		vt_redis_reply_is_error(r, "an anonymous page view");
+		vt_redis_free(r);
+		return false;
+	}
+	t->pages_visited = (int32) reply_int(r->element[0]);
+	t->is_new = reply_int(r->element[1]) == 1;
+	t->session_id = reply_string(r->element[2]);
+	if (!vt_iso_parse(r->element[3]->str, &t->started_at))
+		t->started_at = t->now;
+	t->landing_page = reply_string(r->element[4]);
+	t->first_referrer = reply_string(r->element[5]);
+	if (t->first_referrer && t->first_referrer[0] == '\0')
+		t->first_referrer = NULL;
+	last_view = reply_string(r->element[6]);
+	vt_redis_free(r);
+
+	t->prev_view_id = 0;
+	t->prev_view_at = 0;
+	if (last_view)
+	{
+		char	   *colon = strchr(last_view, ':');
+
+		if (colon)
+		{
+			t->prev_view_id = strtoll(last_view, NULL, 10);
+			t->prev_view_at = (TimestampTz) strtoll(colon + 1, NULL, 10);
+		}
+	}
+	return t->session_id != NULL;
+}
+
+static bool
+redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *found)
+{
+	const char *argv[2] = {"HGETALL", make_key("anon_session", fingerprint, NULL)};
+	size_t		lens[2] = {7, strlen(argv[1])};
+	VtRedisCommand cmd = {2, argv, lens};
+	redisReply *r = vt_redis_command(&cmd);
+	size_t		i;
+
+	if (r == NULL)
+		return false;
+	if (r->type != REDIS_REPLY_ARRAY)
+	{
+		vt_redis_reply_is_error(r, "an anonymous session read");
+		vt_redis_free(r);
+		return false;
+	}
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i + 1 < r->elements; i += 2)
+	{
+		const char *f = r->element[i]->str;
+		char	   *v = reply_string(r->element[i + 1]);
+
+		if (strcmp(f, "session_id") == 0)
+			out->session_id = v;
+		else if (strcmp(f, "started_at") == 0)
+			vt_iso_parse(v, &out->started_at);
+		else if (strcmp(f, "last_activity") == 0)
+			vt_iso_parse(v, &out->last_activity);
+		else if (strcmp(f, "pages_visited") == 0)
+			out->pages_visited = (int32) strtol(v, NULL, 10);
+		else if (strcmp(f, "current_page") == 0)
+			out->current_page = v;
+		else if (strcmp(f, "landing_page") == 0)
+			out->landing_page = v;
+		else if (strcmp(f, "referrer") == 0)
+			out->referrer = v[0] ? v : NULL;
+	}
+	vt_redis_free(r);
+	*found = out->session_id != NULL && out->pages_visited > 0;
+	return true;
+}
+
+static bool
+redis_anon_remove(const char *fingerprint)
+{
+	return redis_delete_key(make_key("anon_session", fingerprint, NULL));
+}
+
+static bool
+redis_visit_record(const HotVisit *v)
+{
+	const char *keys[4];
+	size_t		keylens[4];
+	Args		a = {0};
+	redisReply *r;
+	bool		ok;
+
+	community_keys(v->community_id, keys, keylens);
+	arg(&a, int_text(vt_epoch_ms(v->now)));
+	arg(&a, int_text((int64) v->window_seconds * 1000));
+	arg(&a, v->visitor_key);
+	arg(&a, v->is_authenticated ? "1" : "0");
+	arg(&a, v->json_fields);
+	arg(&a, iso_text(v->now));
+	r = vt_redis_eval(&visit_script, 4, keys, keylens, a.n, a.v, a.len);
+	ok = r != NULL && !vt_redis_reply_is_error(r, "a community visit");
+	vt_redis_free(r);
+	return ok;
+}
+
+static bool
+redis_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
+				   int *authenticated, int *anonymous)
+{
+	const char *keys[4];
+	size_t		keylens[4];
+	Args		a = {0};
+	redisReply *r;
+
+	community_keys(community_id, keys, keylens);
+	arg(&a, int_text(vt_epoch_ms(now)));
+	arg(&a, int_text((int64) window_seconds * 1000));
+	r = vt_redis_eval(&visit_counts_script, 4, keys, keylens, a.n, a.v, a.len);
+	if (r == NULL)
+		return false;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+	{
+		vt_redis_reply_is_error(r, "visitor counts");
+		vt_redis_free(r);
+		return false;
+	}
+	*authenticated = (int) reply_int(r->element[0]);
+	*anonymous = (int) reply_int(r->element[1]);
+	vt_redis_free(r);
+	return true;
+}
+
+static bool
+redis_visitors(const char *community_id, TimestampTz now, int window_seconds, List **out)
+{
+	const char *keys[4];
+	size_t		keylens[4];
+	Args		a = {0};
+	redisReply *r;
+	size_t		i;
+
+	community_keys(community_id, keys, keylens);
+	arg(&a, int_text(vt_epoch_ms(now)));
+	arg(&a, int_text((int64) window_seconds * 1000));
+	r = vt_redis_eval(&visitors_script, 4, keys, keylens, a.n, a.v, a.len);
+	if (r == NULL)
+		return false;
+	if (r->type != REDIS_REPLY_ARRAY)
+	{
+		vt_redis_reply_is_error(r, "the visitor list");
+		vt_redis_free(r);
+		return false;
+	}
+	*out = NIL;
+	for (i = 0; i < r->elements; i++)
+	{
+		char	   *s = reply_string(r->element[i]);
+
+		if (s)
+			*out = lappend(*out, s);
+	}
+	vt_redis_free(r);
+	return true;
+}
+
+/*
+ * Remove one visitor from every community.  Erasure is rare, so SCAN over
+ * the ":seen" indexes is acceptable; each hit is cleaned by one script.
+ */
+static bool
+redis_visitor_forget(const char *visitor_key, int64 *removed)
+{
+	char	   *pattern = make_key("community", "*", ":visitors:seen");
+	char		cursor[32] = "0";
+	size_t		prefix_len = strlen(vt_redis_prefix ? vt_redis_prefix : "") + strlen("community:");
+	size_t		suffix_len = strlen(":visitors:seen");
+
+	*removed = 0;
+	do
+	{
+		const char *argv[6] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+		size_t		lens[6] = {4, strlen(cursor), 5, strlen(pattern), 5, 4};
+		VtRedisCommand cmd = {6, argv, lens};
+		redisReply *r = vt_redis_command(&cmd);
+		List	   *ids = NIL;
+		ListCell   *lc;
+		size_t		i;
+
+		if (r == NULL)
+			return false;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		{
+			vt_redis_reply_is_error(r, "a key scan");
+			vt_redis_free(r);
+			return false;
+		}
+		strlcpy(cursor, r->element[0]->str, sizeof(cursor));
+		for (i = 0; i < r->element[1]->elements; i++)
+		{
+			redisReply *k = r->element[1]->element[i];
+
+			if (k->len > prefix_len + suffix_len)
+				ids = lappend(ids, pnstrdup(k->str + prefix_len, k->len - prefix_len - suffix_len));
+		}
+		vt_redis_free(r);
+
+		foreach(lc, ids)
+		{
+			const char *keys[4];
+			size_t		keylens[4];
+			size_t		arglen = strlen(visitor_key);
+			redisReply *fr;
+
+			community_keys(lfirst(lc), keys, keylens);
+			fr = vt_redis_eval(&visitor_forget_script, 4, keys, keylens, 1, &visitor_key, &arglen);
+			if (fr == NULL)
+				return false;
+			*removed += reply_int(fr);
+			vt_redis_free(fr);
+		}
+	} while (strcmp(cursor, "0") != 0);
+	return true;
+}
+
+const HotStoreOps vt_hotstore_redis = {
+	.session_store = redis_session_store,
+	.session_fetch = redis_session_fetch,
+	.session_set_pages = redis_session_set_pages,
+	.session_remove = redis_session_remove,
+	.anon_touch = redis_anon_touch,
+	.anon_fetch = redis_anon_fetch,
+	.anon_remove = redis_anon_remove,
+	.visit_record = redis_visit_record,
+	.visit_counts = redis_visit_counts,
+	.visitors = redis_visitors,
+	.visitor_forget = redis_visitor_forget,
+};

@@ -1,0 +1,65 @@
+/*
+ * isotime.c: UTC ISO-8601 formatting and parsing without the general date
+ * parser (it runs on every hot-path call).
+ */
+#include "postgres.h"
+
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "isotime.h"
+
+void
+vt_iso_format(TimestampTz ts, char *buf)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+	{
+		strlcpy(buf, "infinity", VT_ISO_BUFLEN);
+		return;
+	}
+	if (fsec != 0)
+		snprintf(buf, VT_ISO_BUFLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+				 (int) fsec);
+	else
+		snprintf(buf, VT_ISO_BUFLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+bool
+vt_iso_parse(const char *s, TimestampTz *ts)
+{
+	struct pg_tm tm;
+	int			usec = 0;
+	int			consumed = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL ||
+		sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+		return false;
+	if (s[consumed] == '.')
+	{
+		int			digits = 0;
+		const char *p = s + consumed + 1;
+
+		while (*p >= '0' && *p <= '9' && digits < 6)
+		{
+			usec = usec * 10 + (*p - '0');
+			p++;
+			digits++;
+		}
+		while (digits++ < 6)
+			usec *= 10;
+	}
+	return tm2timestamp(&tm, usec, NULL, ts) == 0;
+}
+
+int64
+vt_epoch_ms(TimestampTz ts)
+{
+	return ts / 1000 + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+}

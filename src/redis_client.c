@@ -1,0 +1,489 @@
+/*
+ * redis_client.c: one lazily opened, reused Redis connection per backend.
+ *
+ * hiredis is driven in non-blocking mode and every wait goes through a
+ * PostgreSQL WaitEventSet on the socket and the process latch, so that
+ *  - no call waits longer than visittrack.redis_timeout_ms (connect and
+ *    command each have a deadline);
+ *  - a query cancel or backend termination interrupts a wait at once;
+ *  - postmaster death ends the process.
+ * Any connection-level failure (refused, reset, EOF, protocol error,
+ * timeout, interrupt) frees the hiredis context, which hiredis leaves
+ * unusable, and marks Redis down in the shared health record so that other
+ * calls skip Redis until the retry interval has passed.  Nothing here raises
+ * an ERROR for a Redis problem: callers get NULL and fall back.
+ *
+ * hiredis allocates with malloc; memory contexts never see it.  Replies are
+ * freed by the caller (vt_redis_free) and contexts here, on every path.
+ */
+#include "postgres.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "common/cryptohash.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "guc.h"
+#include "redis_client.h"
+#include "state.h"
+
+typedef struct Connection
+{
+	redisContext *ctx;
+	WaitEventSet *wait_set;
+	int			socket_event;	/* position of the socket in wait_set */
+	uint32		socket_events;	/* what socket_event currently waits for */
+	uint32		target;			/* server identity, see target_of_settings */
+	uint32		credentials;	/* hash of the password it authenticated with */
+} Connection;
+
+static Connection conn;
+static bool exit_callback_registered = false;
+
+/* a hash of what identifies the server: host, port and database */
+static uint32
+target_of_settings(void)
+{
+	uint32		h = hash_bytes((const unsigned char *) vt_redis_host, strlen(vt_redis_host));
+
+	h = hash_combine(h, (uint32) vt_redis_port);
+	return hash_combine(h, (uint32) vt_redis_db);
+}
+
+static uint32
+credentials_of_settings(void)
+{
+	const char *pw = vt_redis_password ? vt_redis_password : "";
+
+	return hash_bytes((const unsigned char *) pw, strlen(pw));
+}
+
+static void
+close_connection(void)
+{
+	if (conn.wait_set)
+		FreeWaitEventSet(conn.wait_set);
+	if (conn.ctx)
+		redisFree(conn.ctx);
+	conn.wait_set = NULL;
+	conn.ctx = NULL;
+}
+
+static void
+close_at_exit(int code, Datum arg)
+{
+	close_connection();
+}
+
+/*
+ * Give up on the connection: free it, count the failure and mark Redis down.
+ * Always returns false so that callers can "return connection_failed(...)".
+ */
+static bool
+connection_failed(bool timed_out, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static bool
+connection_failed(bool timed_out, const char *fmt,...)
+{
+	char		message[256];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+
+	close_connection();
+	vt_count(timed_out ? VT_REDIS_TIMEOUTS : VT_REDIS_FAILURES, 1);
+	vt_redis_health_failed(target_of_settings(), message, vt_redis_retry_interval_ms);
+	ereport(DEBUG1, (errmsg_internal("visittrack: Redis unavailable: %s", message)));
+	return false;
+}
+
+/*
+ * Wait until the socket is ready for writing (or reading) or the deadline
+ * passes.  Interrupts are served here: if one raises an ERROR the connection
+ * is closed first, since a half-read reply would poison it.
+ */
+static bool
+wait_socket(bool for_write, TimestampTz deadline)
+{
+	uint32		wanted = for_write ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE;
+
+	if (conn.socket_events != wanted)
+	{
+		ModifyWaitEvent(conn.wait_set, conn.socket_event, wanted, NULL);
+		conn.socket_events = wanted;
+	}
+
+	for (;;)
+	{
+		WaitEvent	event;
+		long		remaining_ms;
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (now >= deadline)
+			return false;
+		remaining_ms = (long) ((deadline - now + 999) / 1000);
+
+		if (WaitEventSetWait(conn.wait_set, remaining_ms, &event, 1,
+							 PG_WAIT_EXTENSION) == 0)
+			continue;			/* timed out: the deadline check decides */
+
+		if (event.events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			if (INTERRUPTS_PENDING_CONDITION())
+			{
+				PG_TRY();
+				{
+					CHECK_FOR_INTERRUPTS();
+				}
+				PG_CATCH();
+				{
+					close_connection();
+					PG_RE_THROW();
+				}
+				PG_END_TRY();
+			}
+			continue;
+		}
+		if (event.events & wanted)
+			return true;
+	}
+}
+
+static bool
+connect_to_redis(TimestampTz deadline)
+{
+	redisContext *c;
+	int			so_error = 0;
+	socklen_t	so_len = sizeof(so_error);
+
+	if (!exit_callback_registered)
+	{
+		on_proc_exit(close_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+
+	if (vt_redis_host[0] == '/')
+		c = redisConnectUnixNonBlock(vt_redis_host);
+	else
+		c = redisConnectNonBlock(vt_redis_host, vt_redis_port);
+	if (c == NULL)
+		return connection_failed(false, "could not allocate a Redis connection");
+	if (c->err)
+	{
+		char		message[160];
+
+		strlcpy(message, c->errstr, sizeof(message));
+		redisFree(c);
+		return connection_failed(false, "could not connect to %s:%d: %s",
+								 vt_redis_host, vt_redis_port, message);
+	}
+
+	conn.ctx = c;
+	conn.target = target_of_settings();
+	conn.credentials = credentials_of_settings();
+	conn.wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+	AddWaitEventToSet(conn.wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(conn.wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	conn.socket_event = AddWaitEventToSet(conn.wait_set, WL_SOCKET_WRITEABLE,
+										  c->fd, NULL, NULL);
+	conn.socket_events = WL_SOCKET_WRITEABLE;
+
+	/* non-blocking connect: writable means done, SO_ERROR says how */
+	if (!wait_socket(true, deadline))
+		return connection_failed(true, "timed out connecting to %s:%d after %d ms",
+								 vt_redis_host, vt_redis_port, vt_redis_timeout_ms);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) != 0)
+		so_error = errno;
+	if (so_error != 0)
+		return connection_failed(false, "could not connect to %s:%d: %s",
+								 vt_redis_host, vt_redis_port, strerror(so_error));
+	return true;
+}
+
+/* Send n commands and read n replies before the deadline. */
+static bool
+exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz deadline)
+{
+	int			i;
+	int			received = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		if (redisAppendCommandArgv(conn.ctx, cmds[i].argc, cmds[i].argv,
+								   cmds[i].argvlen) != REDIS_OK)
+			return connection_failed(false, "could not queue a Redis command");
+	}
+
+	for (;;)
+	{
+		int			done = 0;
+
+		if (redisBufferWrite(conn.ctx, &done) == REDIS_ERR)
+			return connection_failed(false, "write to Redis failed: %s", conn.ctx->errstr);
+		if (done)
+			break;
+		if (!wait_socket(true, deadline))
+			return connection_failed(true, "timed out writing to Redis after %d ms",
+									 vt_redis_timeout_ms);
+	}
+
+	while (received < n)
+	{
+		void	   *reply = NULL;
+
+		if (redisGetReplyFromReader(conn.ctx, &reply) == REDIS_ERR)
+			goto failed;
+		if (reply != NULL)
+		{
+			replies[received++] = reply;
+			continue;
+		}
+		if (!wait_socket(false, deadline))
+		{
+			for (i = 0; i < received; i++)
+				freeReplyObject(replies[i]);
+			return connection_failed(true, "timed out waiting for Redis after %d ms",
+									 vt_redis_timeout_ms);
+		}
+		if (redisBufferRead(conn.ctx) == REDIS_ERR)
+			goto failed;
+	}
+	return true;
+
+failed:
+	{
+		char		message[160];
+
+		strlcpy(message, conn.ctx->errstr, sizeof(message));
+		for (i = 0; i < received; i++)
+			freeReplyObject(replies[i]);
+		return connection_failed(false, "reading from Redis failed: %s", message);
+	}
+}
+
+/* AUTH and SELECT, pipelined, on a fresh connection */
+static bool
+handshake(TimestampTz deadline)
+{
+	VtRedisCommand cmds[2];
+	redisReply *replies[2];
+	const char *auth_argv[2];
+	size_t		auth_len[2];
+	const char *select_argv[2];
+	size_t		select_len[2];
+	char		db[16];
+	int			n = 0;
+	int			i;
+	bool		ok = true;
+	char		message[160] = "";
+
+	if (vt_redis_password && vt_redis_password[0])
+	{
+		auth_argv[0] = "AUTH";
+		auth_len[0] = 4;
+		auth_argv[1] = vt_redis_password;
+		auth_len[1] = strlen(vt_redis_password);
+		cmds[n].argc = 2;
+		cmds[n].argv = auth_argv;
+		cmds[n].argvlen = auth_len;
+		n++;
+	}
+	if (vt_redis_db != 0)
+	{
+		snprintf(db, sizeof(db), "%d", vt_redis_db);
+		select_argv[0] = "SELECT";
+		select_len[0] = 6;
+		select_argv[1] = db;
+		select_len[1] = strlen(db);
+		cmds[n].argc = 2;
+		cmds[n].argv = select_argv;
+		cmds[n].argvlen = select_len;
+		n++;
+	}
+	if (n == 0)
+		return true;
+	if (!exchange(n, cmds, replies, deadline))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		if (replies[i]->type == REDIS_REPLY_ERROR && ok)
+		{
+			strlcpy(message, replies[i]->str, sizeof(message));
+			ok = false;
+		}
+		freeReplyObject(replies[i]);
+	}
+	if (!ok)
+		return connection_failed(false, "Redis refused the connection set-up: %s", message);
+	return true;
+}
+
+static bool
+ensure_connection(TimestampTz deadline)
+{
+	if (conn.ctx != NULL &&
+		(conn.target != target_of_settings() ||
+		 conn.credentials != credentials_of_settings()))
+		close_connection();		/* settings changed since we connected */
+	if (conn.ctx != NULL)
+		return true;
+	return connect_to_redis(deadline) && handshake(deadline);
+}
+
+bool
+vt_redis_configured(void)
+{
+	return vt_redis_host != NULL && vt_redis_host[0] != '\0';
+}
+
+bool
+vt_redis_usable(void)
+{
+	VtRedisHealth h;
+
+	if (!vt_redis_configured())
+		return false;
+	if (!vt_redis_health_known_down(target_of_settings()))
+		return true;
+	vt_redis_health_snapshot(&h);
+	return GetCurrentTimestamp() >= h.retry_at;
+}
+
+bool
+vt_redis_pipeline(int n, const VtRedisCommand *cmds, redisReply **replies)
+{
+	TimestampTz deadline;
+	uint32		target;
+
+	if (!vt_redis_configured())
+		return false;
+	target = target_of_settings();
+	if (!vt_redis_health_admit(target, vt_redis_retry_interval_ms))
+	{
+		vt_count(VT_REDIS_SKIPPED, 1);
+		return false;
+	}
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), vt_redis_timeout_ms);
+	if (!ensure_connection(deadline) || !exchange(n, cmds, replies, deadline))
+		return false;
+
+	vt_count(VT_REDIS_COMMANDS, 1);
+	vt_redis_health_ok(target);
+	return true;
+}
+
+redisReply *
+vt_redis_command(const VtRedisCommand *cmd)
+{
+	redisReply *reply;
+
+	return vt_redis_pipeline(1, cmd, &reply) ? reply : NULL;
+}
+
+static void
+compute_sha1(VtRedisScript *script)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA1);
+	uint8		digest[20];
+	int			i;
+
+	if (ctx == NULL ||
+		pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) script->body, strlen(script->body)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute SHA-1 of a Redis script");
+	pg_cryptohash_free(ctx);
+	for (i = 0; i < 20; i++)
+		snprintf(script->sha1 + 2 * i, 3, "%02x", digest[i]);
+}
+
+redisReply *
+vt_redis_eval(VtRedisScript *script,
+			  int nkeys, const char **keys, const size_t *keylens,
+			  int nargs, const char **args, const size_t *arglens)
+{
+	int			argc = 3 + nkeys + nargs;
+	const char **argv = palloc(sizeof(char *) * argc);
+	size_t	   *argvlen = palloc(sizeof(size_t) * argc);
+	char		nkeys_str[16];
+	VtRedisCommand cmd = {argc, argv, argvlen};
+	redisReply *reply;
+	int			i;
+
+	if (script->sha1[0] == '\0')
+		compute_sha1(script);
+	snprintf(nkeys_str, sizeof(nkeys_str), "%d", nkeys);
+
+	argv[0] = "EVALSHA";
+	argvlen[0] = 7;
+	argv[1] = script->sha1;
+	argvlen[1] = 40;
+	argv[2] = nkeys_str;
+	argvlen[2] = strlen(nkeys_str);
+	for (i = 0; i < nkeys; i++)
+	{
+		argv[3 + i] = keys[i];
+		argvlen[3 + i] = keylens[i];
+	}
+	for (i = 0; i < nargs; i++)
+	{
+		argv[3 + nkeys + i] = args[i];
+		argvlen[3 + nkeys + i] = arglens[i];
+	}
+
+	reply = vt_redis_command(&cmd);
+	if (reply && reply->type == REDIS_REPLY_ERROR &&
+		strncmp(reply->str, "NOSCRIPT", 8) == 0)
+	{
+		/* first use on this server: send the body, which also caches it */
+		freeReplyObject(reply);
+		argv[0] = "EVAL";
+		argvlen[0] = 4;
+		argv[1] = script->body;
+		argvlen[1] = strlen(script->body);
+		reply = vt_redis_command(&cmd);
+	}
+	pfree(argv);
+	pfree(argvlen);
+	return reply;
+}
+
+void
+vt_redis_free(redisReply *reply)
+{
+	if (reply)
+		freeReplyObject(reply);
+}
+
+bool
+vt_redis_reply_is_error(redisReply *reply, const char *what)
+{
+	if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
+		return false;
+	ereport(LOG,
+			(errmsg("visittrack: Redis refused %s: %s", what, reply->str)));
+	return true;
+}
+
+void
+vt_redis_disconnect(void)
+{
+	close_connection();
+}
+
+bool
+vt_redis_connected(void)
+{
+	return conn.ctx != NULL;
+}

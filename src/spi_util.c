@@ -1,0 +1,188 @@
+/*
+ * spi_util.c: prepared statements with a fixed search_path.
+ *
+ * PostgreSQL 15's plan cache remembers the search_path a plan was made with
+ * and re-plans when the current one differs, so running our plans under the
+ * caller's search_path would both open them to search-path tricks (the API
+ * functions are SECURITY DEFINER) and re-plan them on every call.  Every
+ * prepare and every execution therefore happens under an override search
+ * path of pg_catalog, visittrack.  If the extension is dropped and created
+ * again in the same session, the schema's OID changes and all plans are
+ * thrown away.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "spi_util.h"
+
+static Oid	schema_oid = InvalidOid;
+static OverrideSearchPath *safe_path = NULL;
+static VtQuery *prepared_queries = NULL;
+static bool pushed_snapshot = false;
+
+static void
+forget_plans(void)
+{
+	VtQuery    *q = prepared_queries;
+
+	while (q)
+	{
+		VtQuery    *next = q->next_prepared;
+
+		if (q->plan)
+			SPI_freeplan(q->plan);
+		q->plan = NULL;
+		q->next_prepared = NULL;
+		q = next;
+	}
+	prepared_queries = NULL;
+}
+
+/* The override search path, rebuilt if the schema was re-created. */
+static OverrideSearchPath *
+search_path_for_plans(void)
+{
+	Oid			current = get_namespace_oid("visittrack", true);
+
+	if (!OidIsValid(current))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("schema \"visittrack\" does not exist"),
+				 errhint("Run CREATE EXTENSION visittrack in this database.")));
+	if (current != schema_oid || safe_path == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		forget_plans();
+		safe_path = palloc0(sizeof(OverrideSearchPath));
+		safe_path->schemas = list_make1_oid(current);
+		safe_path->addCatalog = true;
+		safe_path->addTemp = false;
+		MemoryContextSwitchTo(old);
+		schema_oid = current;
+	}
+	return safe_path;
+}
+
+void
+vt_spi_connect(void)
+{
+	SPI_connect();
+	pushed_snapshot = false;
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed_snapshot = true;
+	}
+}
+
+void
+vt_spi_finish(void)
+{
+	if (pushed_snapshot)
+		PopActiveSnapshot();
+	pushed_snapshot = false;
+	SPI_finish();
+}
+
+uint64
+vt_spi_run(VtQuery *query, Datum *values, const char *nulls,
+		   bool read_only, long max_rows)
+{
+	OverrideSearchPath *path = search_path_for_plans();
+	int			rc;
+
+	/* popped below; an ERROR in between is cleaned up by (sub)transaction abort */
+	PushOverrideSearchPath(path);
+	if (query->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "visittrack: could not prepare \"%s\": %s",
+				 query->sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		query->plan = plan;
+		query->next_prepared = prepared_queries;
+		prepared_queries = query;
+	}
+	rc = SPI_execute_plan(query->plan, values, nulls, read_only, max_rows);
+	PopOverrideSearchPath();
+	if (rc < 0)
+		elog(ERROR, "visittrack: \"%s\" failed: %s",
+			 query->sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+Datum
+vt_spi_datum(uint64 row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+char *
+vt_spi_text(uint64 row, int col)
+{
+	bool		isnull;
+	Datum		d = vt_spi_datum(row, col, &isnull);
+	char	   *s;
+	size_t		len;
+
+	if (isnull)
+		return NULL;
+	s = TextDatumGetCString(d);
+	len = strlen(s) + 1;
+	/* SPI_palloc: the memory outlives SPI_finish */
+	return memcpy(SPI_palloc(len), s, len);
+}
+
+int64
+vt_spi_int64(uint64 row, int col, int64 if_null)
+{
+	bool		isnull;
+	Datum		d = vt_spi_datum(row, col, &isnull);
+	Oid			type = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+
+	if (isnull)
+		return if_null;
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+		case TIMESTAMPTZOID:
+			return DatumGetInt64(d);
+		default:
+			elog(ERROR, "visittrack: column %d is not an integer", col);
+	}
+	return if_null;
+}
+
+bool
+vt_spi_bool(uint64 row, int col, bool if_null)
+{
+	bool		isnull;
+	Datum		d = vt_spi_datum(row, col, &isnull);
+
+	return isnull ? if_null : DatumGetBool(d);
+}
+
+Datum
+vt_spi_copy_datum(Datum value, bool isnull, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+
+	if (isnull)
+		return (Datum) 0;
+	get_typlenbyval(type, &typlen, &typbyval);
+	return SPI_datumTransfer(value, typbyval, typlen);
+}

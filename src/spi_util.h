@@ -1,0 +1,44 @@
+/*
+ * spi_util.h: prepared statements for visittrack's own SQL.
+ *
+ * Each statement is prepared once per backend and kept (SPI_keepplan), and
+ * always planned and run with search_path = pg_catalog, visittrack so that a
+ * caller's search_path can neither redirect it nor force a re-plan.
+ */
+#ifndef VT_SPI_UTIL_H
+#define VT_SPI_UTIL_H
+
+#include "executor/spi.h"
+
+#define VT_QUERY_MAX_ARGS 16
+
+typedef struct VtQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[VT_QUERY_MAX_ARGS];
+	SPIPlanPtr	plan;			/* prepared on first use */
+	struct VtQuery *next_prepared;	/* list of prepared queries */
+} VtQuery;
+
+/* SPI_connect, with a snapshot pushed when none is active */
+extern void vt_spi_connect(void);
+extern void vt_spi_finish(void);
+
+/*
+ * Run a query; returns SPI_processed.  nulls uses SPI's convention (' ' not
+ * null, 'n' null) and may be NULL when no argument is null.
+ */
+extern uint64 vt_spi_run(VtQuery *query, Datum *values, const char *nulls,
+						 bool read_only, long max_rows);
+
+/* Result helpers over SPI_tuptable row "row", column "col" (1-based). */
+extern Datum vt_spi_datum(uint64 row, int col, bool *isnull);
+extern char *vt_spi_text(uint64 row, int col);	/* survives vt_spi_finish; NULL if null */
+extern int64 vt_spi_int64(uint64 row, int col, int64 if_null);
+extern bool vt_spi_bool(uint64 row, int col, bool if_null);
+
+/* Copy a datum out of SPI's memory into the upper executor context. */
+extern Datum vt_spi_copy_datum(Datum value, bool isnull, Oid type);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * state.c: run-time state shared by all backends when preloaded.
+ *
+ * Locking rules:
+ *  - counters are pg_atomic_uint64, updated and read without locks;
+ *  - the Redis "up" flag, target and retry time are atomics so that the hot
+ *    path decides whether to try Redis without taking a lock; admission of
+ *    the one backend that probes a down Redis is a compare-and-swap on
+ *    retry_at;
+ *  - the text fields (last error) and timestamps that go with them are
+ *    written and read under the "visittrack" LWLock.
+ * Without shared_preload_libraries the same record lives in backend-local
+ * memory and describes this backend only.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/timestamp.h"
+
+#include "state.h"
+
+typedef struct VtShared
+{
+	LWLock	   *lock;
+	pg_atomic_uint64 counters[VT_COUNTER_COUNT];
+
+	pg_atomic_uint32 redis_up;
+	pg_atomic_uint32 redis_target;
+	pg_atomic_uint64 redis_retry_at;	/* TimestampTz */
+	TimestampTz redis_since;
+	TimestampTz redis_error_at;
+	char		redis_error[256];
+
+	pg_atomic_uint32 worker_pid;
+	TimestampTz worker_last_run;
+	TimestampTz worker_error_at;
+	char		worker_error[256];
+
+	TimestampTz reconcile_at;
+	int64		reconcile_pending;
+	int64		reconcile_copied;
+} VtShared;
+
+static VtShared *shared = NULL;		/* in shared memory when preloaded */
+static VtShared local_state;		/* otherwise */
+static bool local_initialised = false;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static const char *const counter_names[VT_COUNTER_COUNT] = {
+	"redis_commands",
+	"redis_failures",
+	"redis_timeouts",
+	"redis_skipped",
+	"fallback_calls",
+	"deferred_writes",
+	"reconciled",
+	"page_views",
+	"sessions_started",
+	"community_visits",
+	"events_logged"
+};
+
+static void
+init_record(VtShared *s)
+{
+	int			i;
+
+	for (i = 0; i < VT_COUNTER_COUNT; i++)
+		pg_atomic_init_u64(&s->counters[i], 0);
+	pg_atomic_init_u32(&s->redis_up, 1);
+	pg_atomic_init_u32(&s->redis_target, 0);
+	pg_atomic_init_u64(&s->redis_retry_at, 0);
+	s->redis_since = 0;
+	s->redis_error_at = 0;
+	s->redis_error[0] = '\0';
+	pg_atomic_init_u32(&s->worker_pid, 0);
+	s->worker_last_run = 0;
+	s->worker_error_at = 0;
+	s->worker_error[0] = '\0';
+	s->reconcile_at = 0;
+	s->reconcile_pending = 0;
+	s->reconcile_copied = 0;
+}
+
+static VtShared *
+state(void)
+{
+	if (shared)
+		return shared;
+	if (!local_initialised)
+	{
+		init_record(&local_state);
+		local_initialised = true;
+	}
+	return &local_state;
+}
+
+static void
+lock_state(LWLockMode mode)
+{
+	if (shared)
+		LWLockAcquire(shared->lock, mode);
+}
+
+static void
+unlock_state(void)
+{
+	if (shared)
+		LWLockRelease(shared->lock);
+}
+
+static void
+startup_shmem(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("visittrack", sizeof(VtShared), &found);
+	if (!found)
+	{
+		init_record(shared);
+		shared->lock = &(GetNamedLWLockTranche("visittrack"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* called from the shmem_request_hook */
+void
+vt_state_request_shmem(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(VtShared)));
+	RequestNamedLWLockTranche("visittrack", 1);
+}
+
+/* called from _PG_init while preloading */
+void
+vt_state_startup_shmem(void)
+{
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = startup_shmem;
+}
+
+bool
+vt_state_is_shared(void)
+{
+	return shared != NULL;
+}
+
+void
+vt_count(VtCounter counter, uint64 n)
+{
+	pg_atomic_fetch_add_u64(&state()->counters[counter], n);
+}
+
+uint64
+vt_counter_value(VtCounter counter)
+{
+	return pg_atomic_read_u64(&state()->counters[counter]);
+}
+
+const char *
+vt_counter_name(VtCounter counter)
+{
+	return counter_names[counter];
+}
+
+/*
+ * May this call talk to Redis?  Yes while Redis is believed up.  While it is
+ * down, only the one caller that wins the retry_at compare-and-swap after the
+ * retry interval has passed gets to probe it; everybody else is told no at
+ * once, so an outage costs one timeout per interval, not one per call.
+ */
+bool
+vt_redis_health_admit(uint32 target, int retry_interval_ms)
+{
+	VtShared   *s = state();
+	uint64		retry_at;
+	TimestampTz now;
+
+	if (pg_atomic_read_u32(&s->redis_target) != target)
+		return true;			/* nothing known about this server */
+	if (pg_atomic_read_u32(&s->redis_up))
+		return true;
+
+	retry_at = pg_atomic_read_u64(&s->redis_retry_at);
+	now = GetCurrentTimestamp();
+	if (now < (TimestampTz) retry_at)
+		return false;
+	return pg_atomic_compare_exchange_u64(&s->redis_retry_at, &retry_at,
+										  (uint64) TimestampTzPlusMilliseconds(now, retry_interval_ms));
+}
+
+bool
+vt_redis_health_known_down(uint32 target)
+{
+	VtShared   *s = state();
+
+	return pg_atomic_read_u32(&s->redis_target) == target &&
+		!pg_atomic_read_u32(&s->redis_up);
+}
+
+void
+vt_redis_health_failed(uint32 target, const char *message, int retry_interval_ms)
+{
+	VtShared   *s = state();
+	TimestampTz now = GetCurrentTimestamp();
+
+	lock_state(LW_EXCLUSIVE);
+	if (pg_atomic_read_u32(&s->redis_up) || pg_atomic_read_u32(&s->redis_target) != target)
+		s->redis_since = now;
+	pg_atomic_write_u32(&s->redis_target, target);
+	pg_atomic_write_u64(&s->redis_retry_at,
+						(uint64) TimestampTzPlusMilliseconds(now, retry_interval_ms));
+	pg_atomic_write_u32(&s->redis_up, 0);
+	s->redis_error_at = now;
+	strlcpy(s->redis_error, message, sizeof(s->redis_error));
+	unlock_state();
+}
+
+void
+vt_redis_health_ok(uint32 target)
+{
+	VtShared   *s = state();
+
+	if (pg_atomic_read_u32(&s->redis_up) && pg_atomic_read_u32(&s->redis_target) == target)
+		return;					/* the common case: nothing changes */
+
+	lock_state(LW_EXCLUSIVE);
+	if (!pg_atomic_read_u32(&s->redis_up) || pg_atomic_read_u32(&s->redis_target) != target)
+		s->redis_since = GetCurrentTimestamp();
+	pg_atomic_write_u32(&s->redis_target, target);
+	pg_atomic_write_u32(&s->redis_up, 1);
+	unlock_state();
+}
+
+void
+vt_redis_health_snapshot(VtRedisHealth *out)
+{
+	VtShared   *s = state();
+
+	lock_state(LW_SHARED);
+	out->up = pg_atomic_read_u32(&s->redis_up) != 0;
+	out->since = s->redis_since;
+	out->last_error_at = s->redis_error_at;
+	strlcpy(out->last_error, s->redis_error, sizeof(out->last_error));
+	out->retry_at = (TimestampTz) pg_atomic_read_u64(&s->redis_retry_at);
+	unlock_state();
+}
+
+void
+vt_worker_set_pid(int pid)
+{
+	pg_atomic_write_u32(&state()->worker_pid, (uint32) pid);
+}
+
+void
+vt_worker_round_done(TimestampTz at, int64 finalized, int64 ended, const char *error)
+{
+	VtShared   *s = state();
+
+	lock_state(LW_EXCLUSIVE);
+	s->worker_last_run = at;
+	if (error)
+	{
+		s->worker_error_at = at;
+		strlcpy(s->worker_error, error, sizeof(s->worker_error));
+	}
+	unlock_state();
+}
+
+int
+vt_worker_pid(void)
+{
+	return (int) pg_atomic_read_u32(&state()->worker_pid);
+}
+
+TimestampTz
+vt_worker_last_run(void)
+{
+	TimestampTz t;
+
+	lock_state(LW_SHARED);
+	t = state()->worker_last_run;
+	unlock_state();
+	return t;
+}
+
+TimestampTz
+vt_worker_last_error_at(void)
+{
+	TimestampTz t;
+
+	lock_state(LW_SHARED);
+	t = state()->worker_error_at;
+	unlock_state();
+	return t;
+}
+
+void
+vt_worker_last_error(char *buf, size_t len)
+{
+	lock_state(LW_SHARED);
+	strlcpy(buf, state()->worker_error, len);
+	unlock_state();
+}
+
+void
+vt_reconcile_note(TimestampTz at, int64 pending, int64 copied)
+{
+	VtShared   *s = state();
+
+	lock_state(LW_EXCLUSIVE);
+	s->reconcile_at = at;
+	s->reconcile_pending = pending;
+	s->reconcile_copied += copied;
+	unlock_state();
+}
+
+void
+vt_reconcile_snapshot(TimestampTz *at, int64 *pending, int64 *copied)
+{
+	VtShared   *s = state();
+
+	lock_state(LW_SHARED);
+	*at = s->reconcile_at;
+	*pending = s->reconcile_pending;
+	*copied = s->reconcile_copied;
+	unlock_state();
+}

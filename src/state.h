@@ -1,0 +1,70 @@
+/*
+ * state.h: what visittrack knows about itself at run time -- Redis health,
+ * counters, the background worker -- kept in shared memory when the library
+ * is preloaded and in backend-local memory otherwise.  status() reads it.
+ */
+#ifndef VT_STATE_H
+#define VT_STATE_H
+
+#include "datatype/timestamp.h"
+#include "utils/jsonb.h"
+
+typedef enum VtCounter
+{
+	VT_REDIS_COMMANDS,			/* commands or pipelines sent to Redis */
+	VT_REDIS_FAILURES,			/* connection-level failures (refused, EOF) */
+	VT_REDIS_TIMEOUTS,			/* commands abandoned after redis_timeout_ms */
+	VT_REDIS_SKIPPED,			/* calls that skipped Redis because it is down */
+	VT_FALLBACK_CALLS,			/* hot-state operations served by PostgreSQL */
+	VT_DEFERRED_WRITES,			/* Redis writes applied at commit */
+	VT_RECONCILED,				/* hot-state entries copied back to Redis */
+	VT_PAGE_VIEWS,
+	VT_SESSIONS_STARTED,
+	VT_COMMUNITY_VISITS,
+	VT_EVENTS_LOGGED,
+	VT_COUNTER_COUNT
+} VtCounter;
+
+/* A copy of the Redis health record, for status(). */
+typedef struct VtRedisHealth
+{
+	bool		up;
+	TimestampTz since;			/* when it last changed state; 0 = never */
+	TimestampTz last_error_at;
+	char		last_error[256];
+	TimestampTz retry_at;		/* while down: next probe */
+} VtRedisHealth;
+
+extern void vt_state_request_shmem(void);
+extern void vt_state_startup_shmem(void);
+extern bool vt_state_is_shared(void);
+
+extern void vt_count(VtCounter counter, uint64 n);
+extern uint64 vt_counter_value(VtCounter counter);
+extern const char *vt_counter_name(VtCounter counter);
+
+/*
+ * Redis health.  "target" identifies the server (host, port, db) so that a
+ * session pointed elsewhere does not read another server's health.
+ */
+extern bool vt_redis_health_admit(uint32 target, int retry_interval_ms);
+extern void vt_redis_health_failed(uint32 target, const char *message,
+								   int retry_interval_ms);
+extern void vt_redis_health_ok(uint32 target);
+extern bool vt_redis_health_known_down(uint32 target);
+extern void vt_redis_health_snapshot(VtRedisHealth *out);
+
+/* Background worker bookkeeping. */
+extern void vt_worker_set_pid(int pid);
+extern void vt_worker_round_done(TimestampTz at, int64 finalized, int64 ended,
+								 const char *error);
+extern int	vt_worker_pid(void);
+extern TimestampTz vt_worker_last_run(void);
+extern TimestampTz vt_worker_last_error_at(void);
+extern void vt_worker_last_error(char *buf, size_t len);
+
+/* Reconciliation bookkeeping (dirty hot state waiting for Redis). */
+extern void vt_reconcile_note(TimestampTz at, int64 pending, int64 copied);
+extern void vt_reconcile_snapshot(TimestampTz *at, int64 *pending, int64 *copied);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * visittrack.c: module entry point.
+ *
+ * Defines the settings and the commit callbacks in every backend that loads
+ * the library.  When preloaded (shared_preload_libraries), also reserves
+ * shared memory for run-time state and registers the background worker.
+ * Nothing here connects to Redis: backends connect lazily on first use.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+
+#include "deferred.h"
+#include "guc.h"
+#include "state.h"
+#include "worker.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+
+static void
+request_shmem(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	vt_state_request_shmem();
+}
+
+void
+_PG_init(void)
+{
+	vt_define_settings();
+	vt_deferred_register_callbacks();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = request_shmem;
+	vt_state_startup_shmem();
+	if (vt_worker_enabled)
+		vt_worker_register();
+}

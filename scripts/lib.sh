@@ -5,7 +5,8 @@
 # ports under one run directory.  Sourced, not executed.
 
 VT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PGBIN=/usr/lib/postgresql/15/bin
+# VT_PGBIN: another (relocated) PostgreSQL 15 tree, e.g. to test two builds side by side
+PGBIN=${VT_PGBIN:-/usr/lib/postgresql/15/bin}
 export PATH="$PGBIN:$PATH"
 
 VT_PACKAGES=(build-essential postgresql-15 postgresql-server-dev-15 libhiredis-dev

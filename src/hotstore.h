@@ -45,7 +45,6 @@ typedef struct HotAnonTouch
 	TimestampTz now;
 	const char *url;
 	const char *referrer;		/* may be NULL */
-	int64		view_id;		/* id of the page view row being written */
 	int			ttl_seconds;
 
 	/* out */
@@ -55,8 +54,7 @@ typedef struct HotAnonTouch
 	char	   *landing_page;
 	char	   *first_referrer;
 	bool		is_new;
-	int64		prev_view_id;	/* 0 when this is the first view */
-	TimestampTz prev_view_at;
+	TimestampTz prev_view_at;	/* viewed_at of the previous view, 0 if none */
 } HotAnonTouch;
 
 /* state of a live anonymous session */

@@ -99,41 +99,37 @@ local_anon_touch(HotAnonTouch *t)
 	static VtQuery q = {
 		"INSERT INTO visittrack.hot_anon_session AS h"
 		" (device_fingerprint, session_id, started_at, last_activity, pages_visited,"
-		"  current_page, landing_page, referrer, last_view_id, last_view_at)"
-		" VALUES ($1, $2, $3, $3, 1, $4, $4, $5, $6, $3)"
+		"  current_page, landing_page, referrer, last_view_at)"
+		" VALUES ($1, $2, $3, $3, 1, $4, $4, $5, $3)"
 		" ON CONFLICT (device_fingerprint) DO UPDATE SET"
-		"  session_id = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"  session_id = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
 		"                    THEN excluded.session_id ELSE h.session_id END,"
-		"  started_at = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"  started_at = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
 		"                    THEN excluded.started_at ELSE h.started_at END,"
-		"  landing_page = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"  landing_page = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
 		"                    THEN excluded.landing_page ELSE h.landing_page END,"
-		"  referrer = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"  referrer = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
 		"                    THEN excluded.referrer ELSE h.referrer END,"
-		"  pages_visited = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"  pages_visited = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
 		"                    THEN 1 ELSE h.pages_visited + 1 END,"
-		"  prev_view_id = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
-		"                    THEN NULL ELSE h.last_view_id END,"
-		"  prev_view_at = CASE WHEN h.last_activity <= $3 - $7 * interval '1 second'"
+		"  prev_view_at = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
 		"                    THEN NULL ELSE h.last_view_at END,"
 		"  last_activity = excluded.last_activity,"
 		"  current_page = excluded.current_page,"
-		"  last_view_id = excluded.last_view_id,"
 		"  last_view_at = excluded.last_view_at"
 		" RETURNING session_id, started_at, pages_visited, landing_page, referrer,"
-		"  prev_view_id, prev_view_at",
-		7, {TEXTOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT8OID, INT4OID}
+		"  prev_view_at",
+		6, {TEXTOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID}
 	};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	Datum		values[6];
+	char		nulls[6] = "      ";
 
 	values[0] = CStringGetTextDatum(t->fingerprint);
 	values[1] = uuid_datum(t->new_session_id);
 	values[2] = TimestampTzGetDatum(t->now);
 	values[3] = CStringGetTextDatum(t->url);
 	values[4] = text_or_null(t->referrer, &nulls[4]);
-	values[5] = Int64GetDatum(t->view_id);
-	values[6] = Int32GetDatum(t->ttl_seconds);
+	values[5] = Int32GetDatum(t->ttl_seconds);
 
 	vt_spi_connect();
 	vt_spi_run(&q, values, nulls, false, 0);
@@ -142,8 +138,7 @@ local_anon_touch(HotAnonTouch *t)
 	t->pages_visited = (int32) vt_spi_int64(0, 3, 1);
 	t->landing_page = vt_spi_text(0, 4);
 	t->first_referrer = vt_spi_text(0, 5);
-	t->prev_view_id = vt_spi_int64(0, 6, 0);
-	t->prev_view_at = vt_spi_int64(0, 7, 0);
+	t->prev_view_at = vt_spi_int64(0, 6, 0);
 	t->is_new = t->pages_visited == 1;
 	vt_spi_finish();
 	return true;

@@ -54,7 +54,7 @@ static VtRedisScript session_pages_script = {
 
 /*
  * ARGV: 1 new session id, 2 now (ISO), 3 url, 4 referrer ('' = none),
- * 5 ttl ms, 6 this view "id:epoch_us", 7 fingerprint
+ * 5 ttl ms, 6 this view's viewed_at (PostgreSQL microseconds), 7 fingerprint
  */
 static VtRedisScript anon_touch_script = {
 	"local k = KEYS[1]\n"
@@ -332,17 +332,15 @@ redis_anon_touch(HotAnonTouch *t)
 	const char *key = make_key("anon_session", t->fingerprint, NULL);
 	size_t		keylen = strlen(key);
 	Args		a = {0};
-	char		view[64];
 	redisReply *r;
 	char	   *last_view;
 
-	snprintf(view, sizeof(view), INT64_FORMAT ":" INT64_FORMAT, t->view_id, (int64) t->now);
 	arg(&a, t->new_session_id);
 	arg(&a, iso_text(t->now));
 	arg(&a, t->url);
 	arg(&a, t->referrer);
 	arg(&a, int_text((int64) t->ttl_seconds * 1000));
-	arg(&a, view);
+	arg(&a, int_text(t->now));
 	arg(&a, t->fingerprint);
 
 	r = vt_redis_eval(&anon_touch_script, 1, &key, &keylen, a.n, a.v, a.len);
@@ -366,18 +364,7 @@ redis_anon_touch(HotAnonTouch *t)
 	last_view = reply_string(r->element[6]);
 	vt_redis_free(r);
 
-	t->prev_view_id = 0;
-	t->prev_view_at = 0;
-	if (last_view)
-	{
-		char	   *colon = strchr(last_view, ':');
-
-		if (colon)
-		{
-			t->prev_view_id = strtoll(last_view, NULL, 10);
-			t->prev_view_at = (TimestampTz) strtoll(colon + 1, NULL, 10);
-		}
-	}
+	t->prev_view_at = last_view ? (TimestampTz) strtoll(last_view, NULL, 10) : 0;
 	return t->session_id != NULL;
 }
 

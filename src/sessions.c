@@ -426,11 +426,18 @@ vt_sessions_end_expired(void)
 	uint64		i;
 	List	   *ids = NIL;
 	ListCell   *lc;
+	MemoryContext caller = CurrentMemoryContext;
 
 	vt_spi_connect();
 	n = vt_spi_run(&q, NULL, NULL, false, 0);
 	for (i = 0; i < n; i++)
+	{
+		/* the list outlives SPI's memory */
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
 		ids = lappend(ids, vt_spi_text(i, 1));
+		MemoryContextSwitchTo(spi);
+	}
 	vt_spi_finish();
 	foreach(lc, ids)
 		hot_session_remove(lfirst(lc));

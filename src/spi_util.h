@@ -21,7 +21,12 @@ typedef struct VtQuery
 	struct VtQuery *next_prepared;	/* list of prepared queries */
 } VtQuery;
 
-/* SPI_connect, with a snapshot pushed when none is active */
+/*
+ * SPI_connect, with a snapshot pushed when none is active.  Between connect
+ * and finish, palloc allocates in SPI's memory, freed by vt_spi_finish: keep
+ * results with vt_spi_text (SPI_palloc) or by switching to the caller's
+ * context.
+ */
 extern void vt_spi_connect(void);
 extern void vt_spi_finish(void);
 

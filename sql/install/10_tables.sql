@@ -125,7 +125,7 @@ COMMENT ON TABLE anonymous_page_view IS 'pages seen by anonymous visitors; reten
 -- anonymous retention), counted as authenticated views in page_analytics.
 CREATE TABLE user_page_view (
     id                    bigint      NOT NULL DEFAULT nextval('page_view_id_seq') PRIMARY KEY,
-    session_id            text        NOT NULL,
+    session_id            text,       -- NULL: seen outside any live session
     user_id               uuid        NOT NULL,
     url                   text        NOT NULL,
     url_name              text,
@@ -171,11 +171,8 @@ CREATE UNLOGGED TABLE hot_anon_session (
     current_page        text,
     landing_page        text,
     referrer            text,
-    last_view_id        bigint,
-    last_view_at        timestamptz,
-    prev_view_id        bigint,
-    prev_view_at        timestamptz,
-    prev_activity       timestamptz
+    last_view_at        timestamptz,   -- viewed_at of the latest page view
+    prev_view_at        timestamptz    -- the one before: its time on page is closed now
 );
 
 CREATE UNLOGGED TABLE hot_community_visitor (

@@ -1,0 +1,208 @@
+/*
+ * pageviews.c: track_page_view, one page seen by a visitor.
+ *
+ * Signed-in (user_id or session_id given): the session's page count and a
+ * user_page_view row (sessions.c).  Anonymous: the anon_session:{fingerprint}
+ * hot entry (30 min sliding TTL; a new session with landing page and
+ * referrer when absent) counts the page in one atomic step, then one SQL
+ * statement writes the anonymous_page_view row, closes the previous view's
+ * time on page and, every anon_persist_every pages, upserts the
+ * anonymous_session row.  The anonymous counter is applied at once and
+ * survives a rollback of the caller: the page was served.
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "guc.h"
+#include "hotstore.h"
+#include "input.h"
+#include "pageviews.h"
+#include "sessions.h"
+#include "spi_util.h"
+#include "state.h"
+#include "useragent.h"
+
+PG_FUNCTION_INFO_V1(vt_track_page_view);
+
+static Datum
+text_datum(const char *s, char *null_flag)
+{
+	*null_flag = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/*
+ * Write the rows of one anonymous page view (see the file comment).  The
+ * session upsert only ever moves pages_visited and last_activity forward, so
+ * concurrent views of one session may commit in any order.
+ */
+static void
+record_anonymous_view(const VtAnonView *v, const HotAnonTouch *t, bool persist)
+{
+	static VtQuery q = {
+		"WITH prev AS ("
+		"  UPDATE visittrack.anonymous_page_view"
+		"     SET time_on_page_seconds ="
+		"         GREATEST(0, floor(extract(epoch FROM $7 - viewed_at)))::integer"
+		"   WHERE $8::timestamptz IS NOT NULL AND session_id = $1 AND viewed_at = $8"
+		"     AND time_on_page_seconds IS NULL"
+		"  RETURNING 1),"
+		" sess AS ("
+		"  INSERT INTO visittrack.anonymous_session AS a"
+		"   (session_id, device_fingerprint, session_start, last_activity, ip_address,"
+		"    user_agent, pages_visited, landing_page, referrer, is_bot)"
+		"  SELECT $1, $2, $9, $7, $10, $11, $12, $13, $14, $6 WHERE $15"
+		"  ON CONFLICT (session_id, session_start) DO UPDATE SET"
+		"    pages_visited = GREATEST(a.pages_visited, excluded.pages_visited),"
+		"    last_activity = GREATEST(a.last_activity, excluded.last_activity),"
+		"    ip_address = COALESCE(a.ip_address, excluded.ip_address),"
+		"    user_agent = COALESCE(a.user_agent, excluded.user_agent)"
+		"  RETURNING 1)"
+		" INSERT INTO visittrack.anonymous_page_view"
+		"  (session_id, device_fingerprint, url, url_name, page_type, referrer, is_bot, viewed_at)"
+		" VALUES ($1, $2, $3, $4, $5, $16, $6, $7)",
+		16, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID,
+			TIMESTAMPTZOID, TIMESTAMPTZOID, INETOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
+		BOOLOID, TEXTOID}
+	};
+	Datum		values[16];
+	char		nulls[16];
+	inet	   *ip = vt_ip_for_storage(v->ip);
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(t->session_id));
+	values[1] = CStringGetTextDatum(v->fingerprint);
+	values[2] = CStringGetTextDatum(v->url);
+	values[3] = text_datum(v->url_name, &nulls[3]);
+	values[4] = text_datum(v->page_type, &nulls[4]);
+	values[5] = BoolGetDatum(v->is_bot);
+	values[6] = TimestampTzGetDatum(v->now);
+	values[7] = TimestampTzGetDatum(t->prev_view_at);
+	nulls[7] = t->prev_view_at ? ' ' : 'n';
+	values[8] = TimestampTzGetDatum(t->started_at);
+	values[9] = ip ? InetPGetDatum(ip) : (Datum) 0;
+	nulls[9] = ip ? ' ' : 'n';
+	values[10] = text_datum(v->user_agent, &nulls[10]);
+	values[11] = Int32GetDatum(t->pages_visited);
+	values[12] = text_datum(t->landing_page, &nulls[12]);
+	values[13] = text_datum(t->first_referrer, &nulls[13]);
+	values[14] = BoolGetDatum(persist);
+	values[15] = text_datum(v->referrer, &nulls[15]);
+
+	vt_spi_connect();
+	vt_spi_run(&q, values, nulls, false, 0);
+	vt_spi_finish();
+}
+
+int32
+vt_anonymous_page_view(const VtAnonView *v)
+{
+	HotAnonTouch t = {0};
+
+	t.fingerprint = v->fingerprint;
+	t.new_session_id = vt_random_uuid();
+	t.now = v->now;
+	t.url = v->url;
+	t.referrer = v->referrer;
+	t.ttl_seconds = vt_anon_session_ttl;
+	hot_anon_touch(&t);
+
+	record_anonymous_view(v, &t, t.pages_visited % vt_anon_persist_every == 0);
+	vt_count(VT_PAGE_VIEWS, 1);
+	return t.pages_visited;
+}
+
+/* A signed-in user's view outside any live session: kept, not counted. */
+static void
+record_sessionless_view(Datum user_id, const char *session_id, const VtAnonView *v)
+{
+	static VtQuery q = {
+		"INSERT INTO visittrack.user_page_view"
+		" (session_id, user_id, url, url_name, page_type, referrer, is_bot)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		7, {TEXTOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID}
+	};
+	Datum		values[7];
+	char		nulls[7];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = text_datum(session_id, &nulls[0]);
+	values[1] = user_id;
+	values[2] = CStringGetTextDatum(v->url);
+	values[3] = text_datum(v->url_name, &nulls[3]);
+	values[4] = text_datum(v->page_type, &nulls[4]);
+	values[5] = text_datum(v->referrer, &nulls[5]);
+	values[6] = BoolGetDatum(v->is_bot);
+	vt_spi_connect();
+	vt_spi_run(&q, values, nulls, false, 0);
+	vt_spi_finish();
+	vt_count(VT_PAGE_VIEWS, 1);
+}
+
+/*
+ * track_page_view(fingerprint text, url text, referrer text, user_agent text,
+ *                 ip inet, user_id uuid, session_id text, url_name text,
+ *                 page_type text) returns integer
+ */
+Datum
+vt_track_page_view(PG_FUNCTION_ARGS)
+{
+	VtAnonView	v = {0};
+	char	   *fp = vt_text_arg(fcinfo, 0);
+	char	   *session_id = vt_text_arg(fcinfo, 6);
+	bool		has_user = !PG_ARGISNULL(5);
+	char	   *ua_raw = vt_text_arg(fcinfo, 3);
+
+	vt_require_arg(fcinfo, 1, "url");
+	v.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
+	v.referrer = vt_normalise_url(vt_text_arg(fcinfo, 2));
+	v.user_agent = vt_normalise_text(ua_raw, vt_max_user_agent_length);
+	v.ip = PG_ARGISNULL(4) ? NULL : PG_GETARG_INET_PP(4);
+	v.url_name = vt_normalise_text(vt_text_arg(fcinfo, 7), VT_MAX_NAME_LENGTH);
+	v.page_type = vt_normalise_text(vt_text_arg(fcinfo, 8), VT_MAX_NAME_LENGTH);
+	v.is_bot = ua_raw != NULL && vt_ua_is_bot(ua_raw);
+	v.now = GetCurrentTransactionStartTimestamp();
+	if (session_id)
+		vt_check_key_id(session_id, "session_id");
+	if (fp)
+		v.fingerprint = vt_normalise_fingerprint(fp, "fingerprint");
+
+	if (has_user || session_id)
+	{
+		VtSessionPage page = {0};
+		char	   *user_id = has_user ?
+			DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(5))) : NULL;
+		int32		pages;
+
+		page.session_id = session_id ? session_id : vt_session_latest_for_user(user_id);
+		page.user_id = user_id;
+		page.url = v.url;
+		page.url_name = v.url_name;
+		page.page_type = v.page_type;
+		page.referrer = v.referrer;
+		if (page.session_id && (pages = vt_session_page(&page)) >= 0)
+			PG_RETURN_INT32(pages);
+		if (has_user)
+		{
+			record_sessionless_view(PG_GETARG_DATUM(5), session_id, &v);
+			PG_RETURN_NULL();
+		}
+		/* an unknown or ended session without a user: an anonymous view */
+	}
+
+	if (v.fingerprint == NULL)
+	{
+		if (session_id)
+			PG_RETURN_NULL();	/* nothing to attribute the view to */
+		vt_require_arg(fcinfo, 0, "fingerprint");
+	}
+	PG_RETURN_INT32(vt_anonymous_page_view(&v));
+}

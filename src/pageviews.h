@@ -1,0 +1,27 @@
+/*
+ * pageviews.h: page views of anonymous visitors.
+ */
+#ifndef VT_PAGEVIEWS_H
+#define VT_PAGEVIEWS_H
+
+#include "datatype/timestamp.h"
+#include "utils/inet.h"
+
+/* one anonymous page view, arguments already normalised */
+typedef struct VtAnonView
+{
+	const char *fingerprint;
+	const char *url;
+	const char *referrer;
+	const char *user_agent;
+	inet	   *ip;
+	const char *url_name;
+	const char *page_type;
+	bool		is_bot;
+	TimestampTz now;
+} VtAnonView;
+
+/* Count and record the view; returns the session's page count. */
+extern int32 vt_anonymous_page_view(const VtAnonView *v);
+
+#endif

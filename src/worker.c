@@ -40,6 +40,7 @@ typedef struct WorkerTask
 static const WorkerTask tasks[] = {
 	{"SELECT visittrack.end_expired_sessions()", 1},
 	{"SELECT visittrack.purge_hot_state()", 1},
+	{"SELECT visittrack.enrich_pending()", 1},
 	{"SELECT visittrack.ensure_partitions()", 60},
 };
 

@@ -1,16 +1,22 @@
 /*
- * bots.h: crawler detection beyond ua-parser's "Spider" device family: a
- * maintained pattern list (Matomo Device Detector's bots.yml, from the
- * Debian package ruby-device-detector) and a few cheap heuristics of our
- * own (missing user agent, headless browsers, HTTP client libraries).
+ * bots.h: crawler detection beyond ua-parser's "Spider" device family:
+ * maintained pattern lists (Matomo Device Detector's bots.yml from the
+ * Debian package ruby-device-detector; optionally the crawler-user-agents
+ * list from npm) and a few cheap heuristics of our own (missing user agent,
+ * headless browsers, HTTP client libraries).
  */
 #ifndef VT_BOTS_H
 #define VT_BOTS_H
 
 typedef struct BotRules BotRules;
 
-/* Loads and compiles a bots.yml; ERROR when it cannot. */
-extern BotRules *vt_bots_load(const char *path);
+#include "rulefile.h"
+
+/*
+ * Loads and compiles a pattern list: a bots.yml (entries with "regex") or
+ * a crawler-user-agents.json (entries with "pattern"); ERROR when it cannot.
+ */
+extern BotRules *vt_bots_load(const char *path, const VtRuleSource *src);
 extern void vt_bots_free(BotRules *rules);
 extern int	vt_bots_pattern_count(const BotRules *rules);
 

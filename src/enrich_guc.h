@@ -12,6 +12,7 @@
 
 extern char *vt_uap_regexes_path;
 extern char *vt_bot_patterns_path;
+extern char *vt_crawler_patterns_path;
 extern char *vt_geoip_database;
 extern int	vt_ua_cache_size;
 

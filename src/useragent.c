@@ -40,9 +40,23 @@ PG_FUNCTION_INFO_V1(vt_enrichment_status);
 
 static UapRules *uap_rules = NULL;
 static char *uap_setting = NULL;	/* setting value the rules came from */
-static BotRules *bot_rules = NULL;	/* NULL when the list is disabled */
-static char *bot_setting = NULL;
-static char *bot_file = NULL;		/* the file the setting resolved to */
+
+/* A crawler pattern list and the setting that names it. */
+typedef struct PatternList
+{
+	char	  **setting;		/* the GUC variable */
+	VtRuleSource source;
+	BotRules   *rules;			/* NULL when disabled */
+	char	   *loaded_setting; /* value the rules came from; NULL: never loaded */
+	char	   *file;			/* what the setting resolved to */
+} PatternList;
+
+static PatternList pattern_lists[] = {
+	{&vt_bot_patterns_path,
+	{"crawler pattern file", "visittrack.bot_patterns_path", "ruby-device-detector (Debian)"}},
+	{&vt_crawler_patterns_path,
+	{"crawler pattern file", "visittrack.crawler_patterns_path", "crawler-user-agents (npm)"}},
+};
 
 static bool
 setting_changed(const char *loaded, const char *current)
@@ -73,39 +87,38 @@ ensure_uap_rules(void)
 }
 
 static void
-ensure_bot_rules(void)
+ensure_pattern_list(PatternList *list)
 {
-	const char *setting = vt_bot_patterns_path ? vt_bot_patterns_path : "";
+	const char *setting = *list->setting ? *list->setting : "";
 	BotRules   *fresh = NULL;
 	char	   *file = NULL;
 
-	if (!setting_changed(bot_setting, setting))
+	if (!setting_changed(list->loaded_setting, setting))
 		return;
 	if (setting[0] != '\0')
 	{
-		static const VtRuleSource src = {
-			"crawler pattern file", "visittrack.bot_patterns_path", "ruby-device-detector"
-		};
-
-		file = vt_rulefile_resolve(setting, &src);
-		fresh = vt_bots_load(file);
+		file = vt_rulefile_resolve(setting, &list->source);
+		fresh = vt_bots_load(file, &list->source);
 	}
-	vt_bots_free(bot_rules);
-	bot_rules = fresh;
-	if (bot_setting)
-		pfree(bot_setting);
-	bot_setting = MemoryContextStrdup(TopMemoryContext, setting);
-	if (bot_file)
-		pfree(bot_file);
-	bot_file = file ? MemoryContextStrdup(TopMemoryContext, file) : NULL;
+	vt_bots_free(list->rules);
+	list->rules = fresh;
+	if (list->loaded_setting)
+		pfree(list->loaded_setting);
+	list->loaded_setting = MemoryContextStrdup(TopMemoryContext, setting);
+	if (list->file)
+		pfree(list->file);
+	list->file = file ? MemoryContextStrdup(TopMemoryContext, file) : NULL;
 	vt_ua_cache_reset();
 }
 
 static void
 ensure_rules(void)
 {
+	int			i;
+
 	ensure_uap_rules();
-	ensure_bot_rules();
+	for (i = 0; i < lengthof(pattern_lists); i++)
+		ensure_pattern_list(&pattern_lists[i]);
 }
 
 /* "a.b.c" of the parts up to the first missing one, or NULL */
@@ -163,10 +176,18 @@ parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 
 	if (strcmp(u.device_family, "Spider") == 0)
 		out->bot_reason = "ua-parser";
-	else if (bot_rules != NULL && vt_bots_match(bot_rules, ua, len))
-		out->bot_reason = "patterns";
 	else
+	{
+		int			i;
+
 		out->bot_reason = reason;
+		for (i = 0; i < lengthof(pattern_lists); i++)
+			if (pattern_lists[i].rules && vt_bots_match(pattern_lists[i].rules, ua, len))
+			{
+				out->bot_reason = "patterns";
+				break;
+			}
+	}
 	out->is_bot = out->bot_reason != NULL;
 	out->device_type = out->is_bot ? "bot" :
 		vt_device_type(ua, u.device_family, u.device_brand, u.device_model, u.os_family);
@@ -348,6 +369,7 @@ vt_enrichment_status(PG_FUNCTION_ARGS)
 	int64		entries,
 				hits,
 				misses;
+	int			i;
 
 	ensure_rules();
 	vt_ua_cache_stats(&entries, &hits, &misses);
@@ -355,9 +377,18 @@ vt_enrichment_status(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&buf, '{');
 	json_field(&buf, "uap_regexes", uap_setting);
 	appendStringInfo(&buf, ", \"uap_rules\": %d", vt_uap_rule_count(uap_rules));
-	json_field(&buf, "bot_patterns", bot_file);
-	appendStringInfo(&buf, ", \"bot_pattern_count\": %d",
-					 bot_rules ? vt_bots_pattern_count(bot_rules) : 0);
+	appendStringInfoString(&buf, ", \"pattern_lists\": [");
+	for (i = 0; i < lengthof(pattern_lists); i++)
+	{
+		PatternList *list = &pattern_lists[i];
+
+		appendStringInfo(&buf, "%s{", i > 0 ? ", " : "");
+		json_field(&buf, "setting", list->source.setting + strlen("visittrack."));
+		json_field(&buf, "file", list->file);
+		appendStringInfo(&buf, ", \"patterns\": %d}",
+						 list->rules ? vt_bots_pattern_count(list->rules) : 0);
+	}
+	appendStringInfoChar(&buf, ']');
 	appendStringInfo(&buf, ", \"cache\": {\"size\": %d, \"entries\": " INT64_FORMAT
 					 ", \"hits\": " INT64_FORMAT ", \"misses\": " INT64_FORMAT "}",
 					 vt_ua_cache_size, entries, hits, misses);

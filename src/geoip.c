@@ -5,7 +5,8 @@
  * state freed by MMDB_close) and opened again when visittrack.geoip_database
  * changes; an empty setting closes it and geolocation answers NULL.  Names
  * are taken in English.  Works with City and Country databases alike:
- * fields the database does not have are left out.
+ * fields the database does not have are left out.  IPv4-mapped IPv6
+ * addresses (::ffff:a.b.c.d) are looked up as the IPv4 address.
  */
 #include "postgres.h"
 
@@ -138,6 +139,16 @@ add_double(StringInfo buf, const char *key, MMDB_entry_s *entry, const char *con
 	appendStringInfo(buf, ": %.15g", v);
 }
 
+/* ::ffff:a.b.c.d is looked up as a.b.c.d */
+static bool
+is_v4_mapped(const inet *ip)
+{
+	static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return ip_family(ip) == PGSQL_AF_INET6 &&
+		memcmp(ip_addr(ip), prefix, sizeof(prefix)) == 0;
+}
+
 char *
 vt_geolocate(const inet *ip)
 {
@@ -159,12 +170,12 @@ vt_geolocate(const inet *ip)
 		return NULL;
 
 	memset(&ss, 0, sizeof(ss));
-	if (ip_family(ip) == PGSQL_AF_INET)
+	if (ip_family(ip) == PGSQL_AF_INET || is_v4_mapped(ip))
 	{
 		struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
 
 		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, ip_addr(ip), 4);
+		memcpy(&sin->sin_addr, ip_addr(ip) + (ip_family(ip) == PGSQL_AF_INET ? 0 : 12), 4);
 	}
 	else
 	{

@@ -382,9 +382,13 @@ vt_enrichment_status(PG_FUNCTION_ARGS)
 	{
 		PatternList *list = &pattern_lists[i];
 
-		appendStringInfo(&buf, "%s{", i > 0 ? ", " : "");
-		json_field(&buf, "setting", list->source.setting + strlen("visittrack."));
-		json_field(&buf, "file", list->file);
+		appendStringInfo(&buf, "%s{\"setting\": ", i > 0 ? ", " : "");
+		escape_json(&buf, list->source.setting);
+		appendStringInfoString(&buf, ", \"file\": ");
+		if (list->file)
+			escape_json(&buf, list->file);
+		else
+			appendStringInfoString(&buf, "null");
 		appendStringInfo(&buf, ", \"patterns\": %d}",
 						 list->rules ? vt_bots_pattern_count(list->rules) : 0);
 	}

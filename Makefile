@@ -13,7 +13,7 @@ PG_CONFIG  ?= pg_config
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers
-SHLIB_LINK  = -lhiredis
+SHLIB_LINK  = -lhiredis -lpcre2-8 -lyaml -lmaxminddb
 
 # pg_regress suites (sql/ + expected/); run against an already running server
 # whose settings point at a test Redis: scripts/test does the set-up.

@@ -11,7 +11,8 @@ export PATH="$PGBIN:$PATH"
 
 VT_PACKAGES=(build-essential postgresql-15 postgresql-server-dev-15 libhiredis-dev
              postgresql-15-cron postgresql-15-pgtap redis-server redis-tools
-             python3-psycopg2 python3-redis python3-yaml)
+             python3-psycopg2 python3-redis python3-yaml
+             libpcre2-dev libyaml-dev libmaxminddb-dev uap-core ruby-device-detector)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -94,7 +94,7 @@ vt_community_visit(PG_FUNCTION_ARGS)
 				 errmsg("an anonymous community visit needs device_fingerprint, ip or user_agent"),
 				 errhint("Pass the visitor's fingerprint, or user_id for a signed-in visitor.")));
 
-	if (ua_raw && vt_ua_is_bot(ua_raw))
+	if (ua_raw && vt_ua_is_bot_on_request(ua_raw))
 		PG_RETURN_VOID();		/* bots are not visitors */
 
 	cross_division = visitor_division && community_division &&

@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "enrich_guc.h"
 #include "guc.h"
 
 char	   *vt_redis_host = NULL;
@@ -144,6 +145,7 @@ vt_define_settings(void)
 								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	}
 
+	vt_define_enrichment_settings();
 	MarkGUCPrefixReserved("visittrack");
 }
 

@@ -168,7 +168,7 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 	v.ip = PG_ARGISNULL(4) ? NULL : PG_GETARG_INET_PP(4);
 	v.url_name = vt_normalise_text(vt_text_arg(fcinfo, 7), VT_MAX_NAME_LENGTH);
 	v.page_type = vt_normalise_text(vt_text_arg(fcinfo, 8), VT_MAX_NAME_LENGTH);
-	v.is_bot = ua_raw != NULL && vt_ua_is_bot(ua_raw);
+	v.is_bot = ua_raw != NULL && vt_ua_is_bot_on_request(ua_raw);
 	v.now = GetCurrentTransactionStartTimestamp();
 	if (session_id)
 		vt_check_key_id(session_id, "session_id");

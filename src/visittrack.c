@@ -3,7 +3,8 @@
  *
  * Defines the settings and the commit callbacks in every backend that loads
  * the library.  When preloaded (shared_preload_libraries), also reserves
- * shared memory for run-time state and registers the background worker.
+ * shared memory for run-time state, compiles the user-agent rules (so every
+ * backend inherits them) and registers the background worker.
  * Nothing here connects to Redis: backends connect lazily on first use.
  */
 #include "postgres.h"
@@ -15,6 +16,7 @@
 #include "deferred.h"
 #include "guc.h"
 #include "state.h"
+#include "useragent.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -43,6 +45,8 @@ _PG_init(void)
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = request_shmem;
 	vt_state_startup_shmem();
+	/* compiled once here, inherited by every backend */
+	vt_ua_preload();
 	if (vt_worker_enabled)
 		vt_worker_register();
 }

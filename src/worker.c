@@ -41,6 +41,7 @@ static const WorkerTask tasks[] = {
 	{"SELECT visittrack.end_expired_sessions()", 1},
 	{"SELECT visittrack.finalize_anonymous_sessions()", 1},
 	{"SELECT visittrack.purge_hot_state()", 1},
+	{"SELECT visittrack.enrich_pending()", 1},
 	{"SELECT visittrack.ensure_partitions()", 60},
 };
 

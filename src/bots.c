@@ -1,0 +1,231 @@
+/*
+ * bots.c: the crawler pattern list and the bot heuristics.
+ *
+ * Two formats of pattern list are read, told apart by their field names:
+ * Device Detector's bots.yml ("regex": matched case-insensitively where a
+ * token may start, at the start of the user agent or after a character that
+ * cannot be part of a product token) and the crawler-user-agents JSON list
+ * ("pattern": a case-sensitive search anywhere, as that project specifies;
+ * JSON is read as YAML).  All patterns of one kind are joined into one
+ * alternation and compiled once, so a lookup is at most two matches however
+ * long the list is.  A pattern that does not compile is reported with its
+ * line, before the joined pattern is built.
+ *
+ * The heuristics are ours: markers of tools that fetch pages without a
+ * person behind them.  They are short literal tokens matched
+ * case-insensitively.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
+
+#include "bots.h"
+#include "rulefile.h"
+#include "vtregex.h"
+
+struct BotRules
+{
+	pcre2_code *token_patterns;	/* Device Detector ("regex"), NULL if none */
+	pcre2_code *plain_patterns;	/* crawler-user-agents ("pattern"), NULL if none */
+	int			npatterns;
+};
+
+/* where a Device Detector pattern may start: not inside a product token */
+#define TOKEN_START "(?:^|[^a-z0-9_-]|[^a-z0-9-]_)"
+
+static void
+add_pattern(StringInfo all, const char *pattern)
+{
+	appendStringInfo(all, "%s(?:%s)", all->len > 0 ? "|" : "", pattern);
+}
+
+static pcre2_code *
+compile_all(StringInfo all, const char *prefix, bool caseless, const char *path)
+{
+	char		err[256];
+	char	   *joined;
+	pcre2_code *code;
+
+	if (all->len == 0)
+		return NULL;
+	joined = psprintf("%s(?:%s)", prefix, all->data);
+	code = vt_regex_compile(joined, caseless, err, sizeof(err));
+	if (code == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("could not compile the patterns of \"%s\" together: %s", path, err)));
+	return code;
+}
+
+BotRules *
+vt_bots_load(const char *path, const VtRuleSource *src)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "visittrack bot patterns",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	VtRuleFile *file = vt_rulefile_read(path, src);
+	const VtRuleList *list = vt_rulefile_list(file, NULL);
+	StringInfoData token_all;
+	StringInfoData plain_all;
+	pcre2_code *token_code;
+	pcre2_code *plain_code;
+	BotRules   *rules;
+	int			count = 0;
+	int			i;
+
+	initStringInfo(&token_all);
+	initStringInfo(&plain_all);
+	for (i = 0; i < list->nrecords; i++)
+	{
+		const char *regex = vt_rule_field(&list->records[i], "regex");
+		const char *pattern = vt_rule_field(&list->records[i], "pattern");
+		const char *one = regex ? regex : pattern;
+		pcre2_code *code;
+		char		err[256];
+
+		if (one == NULL)
+			continue;
+		code = vt_regex_compile(one, regex != NULL, err, sizeof(err));
+		if (code == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("could not compile the pattern at line %d of \"%s\": %s",
+							list->records[i].line, path, err),
+					 errhint("Reinstall the package %s, or point %s at a file of that package.",
+							 src->package, src->setting)));
+		vt_regex_free(code);
+		add_pattern(regex ? &token_all : &plain_all, one);
+		count++;
+	}
+	if (count == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("%s \"%s\" has no patterns", src->what, path),
+				 errdetail("Entries need a \"regex\" (Device Detector) or \"pattern\" (crawler-user-agents) field."),
+				 errhint("Point %s at a file of the package %s.", src->setting, src->package)));
+
+	token_code = compile_all(&token_all, TOKEN_START, true, path);
+	PG_TRY();
+	{
+		plain_code = compile_all(&plain_all, "", false, path);
+	}
+	PG_CATCH();
+	{
+		vt_regex_free(token_code);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
+
+	rules = MemoryContextAllocZero(TopMemoryContext, sizeof(BotRules));
+	rules->token_patterns = token_code;
+	rules->plain_patterns = plain_code;
+	rules->npatterns = count;
+	return rules;
+}
+
+void
+vt_bots_free(BotRules *rules)
+{
+	if (rules == NULL)
+		return;
+	vt_regex_free(rules->token_patterns);
+	vt_regex_free(rules->plain_patterns);
+	pfree(rules);
+}
+
+int
+vt_bots_pattern_count(const BotRules *rules)
+{
+	return rules->npatterns;
+}
+
+bool
+vt_bots_match(const BotRules *rules, const char *ua, size_t len)
+{
+	VtMatch		m;
+
+	if (rules->token_patterns && vt_regex_match(rules->token_patterns, ua, len, &m))
+		return true;
+	return rules->plain_patterns && vt_regex_match(rules->plain_patterns, ua, len, &m);
+}
+
+typedef struct Marker
+{
+	const char *token;
+	const char *kind;
+	bool		digit_after;	/* the token must be followed by a digit */
+} Marker;
+
+/*
+ * Tokens that no person's browser sends.  "Java/" followed by a version is
+ * the JDK's own HTTP client (Java/1.8.0_151); feature phones send
+ * "Java/HWJa" or "Java/ASVM" beside MIDP and are not matched.
+ */
+static const Marker markers[] = {
+	{"HeadlessChrome", "headless"},
+	{"PhantomJS", "headless"},
+	{"SlimerJS", "headless"},
+	{"Puppeteer", "headless"},
+	{"Playwright", "headless"},
+	{"Selenium", "headless"},
+	{"curl/", "http-client"},
+	{"libcurl", "http-client"},
+	{"Wget/", "http-client"},
+	{"python-requests", "http-client"},
+	{"python-urllib", "http-client"},
+	{"python-httpx", "http-client"},
+	{"aiohttp/", "http-client"},
+	{"Go-http-client", "http-client"},
+	{"okhttp", "http-client"},
+	{"Java/", "http-client", true},
+	{"Apache-HttpClient", "http-client"},
+	{"libwww-perl", "http-client"},
+	{"node-fetch", "http-client"},
+	{"axios/", "http-client"},
+	{"undici", "http-client"},
+	{"HTTPie/", "http-client"},
+	{"PostmanRuntime", "http-client"},
+	{"Guzzle", "http-client"},
+	{"Scrapy", "http-client"},
+};
+
+/* case-insensitive search of a marker's ASCII token in s[0..len) */
+static bool
+contains_marker(const char *s, size_t len, const Marker *marker)
+{
+	size_t		tlen = strlen(marker->token);
+	size_t		i;
+
+	if (tlen > len)
+		return false;
+	for (i = 0; i + tlen <= len; i++)
+	{
+		if (pg_strncasecmp(s + i, marker->token, tlen) != 0)
+			continue;
+		if (!marker->digit_after ||
+			(i + tlen < len && isdigit((unsigned char) s[i + tlen])))
+			return true;
+	}
+	return false;
+}
+
+const char *
+vt_bot_heuristic(const char *ua, size_t len)
+{
+	size_t		i;
+	bool		blank = true;
+
+	for (i = 0; i < len && blank; i++)
+		blank = isspace((unsigned char) ua[i]);
+	if (blank)
+		return "empty";
+	for (i = 0; i < lengthof(markers); i++)
+		if (contains_marker(ua, len, &markers[i]))
+			return markers[i].kind;
+	return NULL;
+}

@@ -1,0 +1,32 @@
+/*
+ * bots.h: crawler detection beyond ua-parser's "Spider" device family:
+ * maintained pattern lists (Matomo Device Detector's bots.yml from the
+ * Debian package ruby-device-detector; optionally the crawler-user-agents
+ * list from npm) and a few cheap heuristics of our own (missing user agent,
+ * headless browsers, HTTP client libraries).
+ */
+#ifndef VT_BOTS_H
+#define VT_BOTS_H
+
+typedef struct BotRules BotRules;
+
+#include "rulefile.h"
+
+/*
+ * Loads and compiles a pattern list: a bots.yml (entries with "regex") or
+ * a crawler-user-agents.json (entries with "pattern"); ERROR when it cannot.
+ */
+extern BotRules *vt_bots_load(const char *path, const VtRuleSource *src);
+extern void vt_bots_free(BotRules *rules);
+extern int	vt_bots_pattern_count(const BotRules *rules);
+
+/* True when one of the list's patterns matches ua[0..len). */
+extern bool vt_bots_match(const BotRules *rules, const char *ua, size_t len);
+
+/*
+ * The heuristic that calls ua[0..len) a bot ("empty", "headless",
+ * "http-client"), or NULL.
+ */
+extern const char *vt_bot_heuristic(const char *ua, size_t len);
+
+#endif

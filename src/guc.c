@@ -49,6 +49,30 @@ static const struct config_enum_entry ip_anonymize_options[] = {
 	{NULL, 0, false}
 };
 
+/* Keys must stay plain: printable ASCII, no spaces, at most 64 bytes. */
+static bool
+check_redis_prefix(char **newval, void **extra, GucSource source)
+{
+	const unsigned char *p;
+
+	if (*newval == NULL)
+		return true;
+	if (strlen(*newval) > 64)
+	{
+		GUC_check_errdetail("The prefix is limited to 64 bytes.");
+		return false;
+	}
+	for (p = (const unsigned char *) *newval; *p; p++)
+	{
+		if (*p <= ' ' || *p >= 0x7f)
+		{
+			GUC_check_errdetail("Use printable ASCII characters without spaces, for example \"myapp:\".");
+			return false;
+		}
+	}
+	return true;
+}
+
 static void
 define_seconds(const char *name, const char *desc, int *var, int boot, int min)
 {
@@ -87,7 +111,7 @@ vt_define_settings(void)
 	DefineCustomStringVariable("visittrack.redis_prefix",
 							   gettext_noop("Prefix put before every Redis key visittrack writes."),
 							   NULL, &vt_redis_prefix, "",
-							   PGC_SUSET, 0, NULL, NULL, NULL);
+							   PGC_SUSET, 0, check_redis_prefix, NULL, NULL);
 
 	DefineCustomStringVariable("visittrack.fingerprint_secret",
 							   gettext_noop("Key of the keyed hashes behind fingerprints and session ids; empty uses a random per-install key."),

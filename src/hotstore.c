@@ -20,11 +20,23 @@ redis_if_usable(void)
 	return vt_redis_usable() ? &vt_hotstore_redis : NULL;
 }
 
+/* a read served by PostgreSQL although Redis is configured */
 static void
 count_fallback(void)
 {
 	if (vt_redis_configured())
 		vt_count(VT_FALLBACK_CALLS, 1);
+}
+
+/* a write that went to PostgreSQL and must reach Redis later */
+static void
+count_fallback_write(void)
+{
+	if (vt_redis_configured())
+	{
+		vt_count(VT_FALLBACK_CALLS, 1);
+		vt_local_backlog_note_write();
+	}
 }
 
 /* --- signed-in sessions ------------------------------------------------ */
@@ -66,7 +78,7 @@ apply_session_write(void *arg)
 	if (!done)
 	{
 		/* the Redis entry may now be stale: remember to repair it */
-		count_fallback();
+		count_fallback_write();
 		vt_hotstore_local.session_remove(w->s.session_id);
 	}
 }
@@ -135,14 +147,33 @@ hot_session_remove(const char *session_id)
 
 /* --- anonymous sessions ------------------------------------------------ */
 
+/*
+ * While hot state written to PostgreSQL during an outage may not have
+ * reached Redis yet, a page view first looks for the visitor's session in
+ * the local store; found, it is merged into Redis by the same script that
+ * counts the view, so the visit is neither split in two nor counted from
+ * the wrong start, whatever reconciliation does meanwhile.
+ */
 void
 hot_anon_touch(HotAnonTouch *t)
 {
 	const HotStoreOps *redis = redis_if_usable();
 
-	if (redis && redis->anon_touch(t))
-		return;
-	count_fallback();
+	if (redis)
+	{
+		HotAnon		local;
+		bool		found = false;
+
+		if (vt_local_backlog_pending())
+			vt_hotstore_local.anon_fetch(t->fingerprint, t->ttl_seconds, &local, &found);
+		if (found ? redis->anon_touch_merged(t, &local) : redis->anon_touch(t))
+		{
+			if (found)
+				vt_hotstore_local.anon_remove(t->fingerprint);
+			return;
+		}
+	}
+	count_fallback_write();
 	vt_hotstore_local.anon_touch(t);
 }
 
@@ -187,7 +218,7 @@ apply_visit(void *arg)
 	vt_count(VT_DEFERRED_WRITES, 1);
 	if (redis && redis->visit_record(v))
 		return;
-	count_fallback();
+	count_fallback_write();
 	vt_hotstore_local.visit_record(v);
 }
 

@@ -60,6 +60,7 @@ typedef struct HotAnonTouch
 /* state of a live anonymous session */
 typedef struct HotAnon
 {
+	char	   *fingerprint;
 	char	   *session_id;
 	TimestampTz started_at;
 	TimestampTz last_activity;
@@ -67,6 +68,7 @@ typedef struct HotAnon
 	char	   *current_page;
 	char	   *landing_page;
 	char	   *referrer;
+	TimestampTz last_view_at;	/* viewed_at of the latest view, 0 if unknown */
 } HotAnon;
 
 /* one visit to community:{id}:visitors */
@@ -79,6 +81,14 @@ typedef struct HotVisit
 	TimestampTz now;
 	int			window_seconds;
 } HotVisit;
+
+/* one visitor as the local store holds it (for reconciliation) */
+typedef struct HotVisitor
+{
+	HotVisit	visit;			/* now = last seen */
+	int32		pages_viewed;
+	TimestampTz first_seen;
+} HotVisitor;
 
 /* --- signed-in sessions (Redis only; the table is the local truth) --- */
 extern void hot_session_store(const HotSession *s, int ttl_seconds); /* at commit */
@@ -98,6 +108,12 @@ extern void hot_visit_counts(const char *community_id, TimestampTz now, int wind
 							 int *authenticated, int *anonymous);
 extern List *hot_visitors(const char *community_id, TimestampTz now, int window_seconds);	/* of char * JSON */
 extern int64 hot_visitor_forget(const char *visitor_key);
+
+/*
+ * Copy what the local store holds while Redis was out of reach back to
+ * Redis, and repair Redis keys that went stale.  Returns entries handled.
+ */
+extern int64 hot_reconcile(void);
 
 /*
  * What a backend implements.  Redis operations return false when Redis
@@ -121,6 +137,16 @@ typedef struct HotStoreOps
 	bool		(*visitors) (const char *community_id, TimestampTz now, int window_seconds,
 							 List **out);
 	bool		(*visitor_forget) (const char *visitor_key, int64 *removed);
+
+	/* reconciliation, Redis side: merge local state into Redis */
+	bool		(*anon_touch_merged) (HotAnonTouch *t, const HotAnon *local);
+	bool		(*anon_merge) (const HotAnon *local, int ttl_seconds);
+	bool		(*visit_merge) (const HotVisitor *v);
+
+	/* reconciliation, local side: take (delete and return) what waits */
+	List	   *(*anon_take) (int ttl_seconds); /* of HotAnon, live ones */
+	List	   *(*visitors_take) (int window_seconds);	/* of HotVisitor, live ones */
+	List	   *(*stale_sessions_take) (void);	/* of char * session ids */
 } HotStoreOps;
 
 extern const HotStoreOps vt_hotstore_redis;

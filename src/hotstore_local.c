@@ -93,53 +93,124 @@ local_session_remove(const char *session_id)
 	return true;
 }
 
-static bool
-local_anon_touch(HotAnonTouch *t)
+/* Fill the out-fields of t from a RETURNING row of hot_anon_session. */
+static void
+touch_result(HotAnonTouch *t)
 {
-	static VtQuery q = {
-		"INSERT INTO visittrack.hot_anon_session AS h"
-		" (device_fingerprint, session_id, started_at, last_activity, pages_visited,"
-		"  current_page, landing_page, referrer, last_view_at)"
-		" VALUES ($1, $2, $3, $3, 1, $4, $4, $5, $3)"
-		" ON CONFLICT (device_fingerprint) DO UPDATE SET"
-		"  session_id = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
-		"                    THEN excluded.session_id ELSE h.session_id END,"
-		"  started_at = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
-		"                    THEN excluded.started_at ELSE h.started_at END,"
-		"  landing_page = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
-		"                    THEN excluded.landing_page ELSE h.landing_page END,"
-		"  referrer = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
-		"                    THEN excluded.referrer ELSE h.referrer END,"
-		"  pages_visited = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
-		"                    THEN 1 ELSE h.pages_visited + 1 END,"
-		"  prev_view_at = CASE WHEN h.last_activity <= $3 - $6 * interval '1 second'"
-		"                    THEN NULL ELSE h.last_view_at END,"
-		"  last_activity = excluded.last_activity,"
-		"  current_page = excluded.current_page,"
-		"  last_view_at = excluded.last_view_at"
-		" RETURNING session_id, started_at, pages_visited, landing_page, referrer,"
-		"  prev_view_at",
-		6, {TEXTOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID}
-	};
-	Datum		values[6];
-	char		nulls[6] = "      ";
-
-	values[0] = CStringGetTextDatum(t->fingerprint);
-	values[1] = uuid_datum(t->new_session_id);
-	values[2] = TimestampTzGetDatum(t->now);
-	values[3] = CStringGetTextDatum(t->url);
-	values[4] = text_or_null(t->referrer, &nulls[4]);
-	values[5] = Int32GetDatum(t->ttl_seconds);
-
-	vt_spi_connect();
-	vt_spi_run(&q, values, nulls, false, 0);
 	t->session_id = uuid_text(0, 1);
 	t->started_at = vt_spi_int64(0, 2, t->now);
 	t->pages_visited = (int32) vt_spi_int64(0, 3, 1);
 	t->landing_page = vt_spi_text(0, 4);
 	t->first_referrer = vt_spi_text(0, 5);
 	t->prev_view_at = vt_spi_int64(0, 6, 0);
-	t->is_new = t->pages_visited == 1;
+	t->is_new = strcmp(t->session_id, t->new_session_id) == 0;
+}
+
+/*
+ * One page view.  The common case is one UPDATE of a live row.  Without
+ * one, the visitor may be in the middle of a session that Redis held when
+ * it became unreachable (or that an unlogged table lost in a crash): its
+ * page views tell, so the session continues from them when its latest view
+ * is inside the idle window.  Otherwise a new session starts.  The upsert
+ * counts on top of a row that a concurrent call created meanwhile.
+ */
+static bool
+local_anon_touch(HotAnonTouch *t)
+{
+	static VtQuery touch_q = {
+		"UPDATE visittrack.hot_anon_session"
+		"   SET pages_visited = pages_visited + 1, last_activity = $2, current_page = $3,"
+		"       prev_view_at = last_view_at, last_view_at = $2"
+		" WHERE device_fingerprint = $1 AND last_activity > $2 - $4 * interval '1 second'"
+		" RETURNING session_id, started_at, pages_visited, landing_page, referrer, prev_view_at",
+		4, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INT4OID}
+	};
+	static VtQuery seed_q = {
+		"SELECT session_id, min(viewed_at), max(viewed_at), count(*)::integer,"
+		"       (array_agg(url ORDER BY viewed_at))[1], (array_agg(referrer ORDER BY viewed_at))[1]"
+		"  FROM visittrack.anonymous_page_view"
+		" WHERE device_fingerprint = $1"
+		"   AND session_id = (SELECT session_id FROM visittrack.anonymous_page_view"
+		"                      WHERE device_fingerprint = $1"
+		"                        AND viewed_at > $2 - $3 * interval '1 second'"
+		"                      ORDER BY viewed_at DESC LIMIT 1)"
+		" GROUP BY session_id",
+		3, {TEXTOID, TIMESTAMPTZOID, INT4OID}
+	};
+	static VtQuery upsert_q = {
+		"INSERT INTO visittrack.hot_anon_session AS h"
+		" (device_fingerprint, session_id, started_at, last_activity, pages_visited,"
+		"  current_page, landing_page, referrer, last_view_at, prev_view_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4, $9)"
+		" ON CONFLICT (device_fingerprint) DO UPDATE SET"
+		"  session_id = CASE WHEN h.last_activity > $4 - $10 * interval '1 second'"
+		"                    THEN h.session_id ELSE excluded.session_id END,"
+		"  started_at = CASE WHEN h.last_activity > $4 - $10 * interval '1 second'"
+		"                    THEN h.started_at ELSE excluded.started_at END,"
+		"  landing_page = CASE WHEN h.last_activity > $4 - $10 * interval '1 second'"
+		"                    THEN h.landing_page ELSE excluded.landing_page END,"
+		"  referrer = CASE WHEN h.last_activity > $4 - $10 * interval '1 second'"
+		"                    THEN h.referrer ELSE excluded.referrer END,"
+		"  pages_visited = CASE WHEN h.last_activity > $4 - $10 * interval '1 second'"
+		"                    THEN h.pages_visited + 1 ELSE excluded.pages_visited END,"
+		"  prev_view_at = CASE WHEN h.last_activity > $4 - $10 * interval '1 second'"
+		"                    THEN h.last_view_at ELSE excluded.prev_view_at END,"
+		"  last_activity = excluded.last_activity,"
+		"  current_page = excluded.current_page,"
+		"  last_view_at = excluded.last_view_at"
+		" RETURNING session_id, started_at, pages_visited, landing_page, referrer, prev_view_at",
+		10, {TEXTOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID,
+		TEXTOID, TIMESTAMPTZOID, INT4OID}
+	};
+	Datum		values[10];
+	char		nulls[10];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = CStringGetTextDatum(t->fingerprint);
+	values[1] = TimestampTzGetDatum(t->now);
+	values[2] = CStringGetTextDatum(t->url);
+	values[3] = Int32GetDatum(t->ttl_seconds);
+
+	vt_spi_connect();
+	if (vt_spi_run(&touch_q, values, NULL, false, 0) == 1)
+	{
+		touch_result(t);
+		vt_spi_finish();
+		return true;
+	}
+
+	/* no live row: continue from the page views, or start a session */
+	values[2] = Int32GetDatum(t->ttl_seconds);
+	if (vt_spi_run(&seed_q, values, NULL, true, 1) == 1)
+	{
+		bool		isnull;
+
+		values[1] = vt_spi_datum(0, 1, &isnull);	/* session_id */
+		values[2] = vt_spi_datum(0, 2, &isnull);	/* started_at */
+		values[8] = vt_spi_datum(0, 3, &isnull);	/* previous view */
+		values[4] = Int32GetDatum((int32) vt_spi_int64(0, 4, 0) + 1);
+		values[6] = vt_spi_datum(0, 5, &isnull);	/* landing page */
+		nulls[6] = isnull ? 'n' : ' ';
+		values[7] = vt_spi_datum(0, 6, &isnull);	/* referrer */
+		nulls[7] = isnull ? 'n' : ' ';
+		/* datums point into SPI's tuple, which lives until vt_spi_finish */
+	}
+	else
+	{
+		values[1] = uuid_datum(t->new_session_id);
+		values[2] = TimestampTzGetDatum(t->now);
+		values[4] = Int32GetDatum(1);
+		values[6] = CStringGetTextDatum(t->url);
+		values[7] = text_or_null(t->referrer, &nulls[7]);
+		values[8] = (Datum) 0;
+		nulls[8] = 'n';
+	}
+	values[0] = CStringGetTextDatum(t->fingerprint);
+	values[3] = TimestampTzGetDatum(t->now);
+	values[5] = CStringGetTextDatum(t->url);
+	values[9] = Int32GetDatum(t->ttl_seconds);
+	vt_spi_run(&upsert_q, values, nulls, false, 0);
+	touch_result(t);
 	vt_spi_finish();
 	return true;
 }
@@ -149,7 +220,7 @@ local_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 {
 	static VtQuery q = {
 		"SELECT session_id, started_at, last_activity, pages_visited, current_page,"
-		" landing_page, referrer FROM visittrack.hot_anon_session"
+		" landing_page, referrer, last_view_at FROM visittrack.hot_anon_session"
 		" WHERE device_fingerprint = $1 AND last_activity > now() - $2 * interval '1 second'",
 		2, {TEXTOID, INT4OID}
 	};
@@ -167,6 +238,9 @@ local_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 		out->current_page = vt_spi_text(0, 5);
 		out->landing_page = vt_spi_text(0, 6);
 		out->referrer = vt_spi_text(0, 7);
+		out->last_view_at = vt_spi_int64(0, 8, 0);
+		out->fingerprint = SPI_palloc(strlen(fingerprint) + 1);
+		strcpy(out->fingerprint, fingerprint);
 	}
 	vt_spi_finish();
 	return true;
@@ -290,6 +364,120 @@ local_visitor_forget(const char *visitor_key, int64 *removed)
 	return true;
 }
 
+/*
+ * Reconciliation: take (delete and return) what waits to be copied to
+ * Redis.  Run inside the reconciling transaction: if copying fails, the
+ * caller raises an ERROR and the rows come back with the rollback.
+ */
+static List *
+local_anon_take(int ttl_seconds)
+{
+	static VtQuery q = {
+		"DELETE FROM visittrack.hot_anon_session"
+		" RETURNING device_fingerprint, session_id, started_at, last_activity, pages_visited,"
+		"  current_page, landing_page, referrer, last_view_at,"
+		"  last_activity > now() - $1 * interval '1 second'",
+		1, {INT4OID}
+	};
+	Datum		values[1] = {Int32GetDatum(ttl_seconds)};
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *out = NIL;
+	uint64		n;
+	uint64		i;
+
+	vt_spi_connect();
+	n = vt_spi_run(&q, values, NULL, false, 0);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi;
+		HotAnon    *a;
+
+		if (!vt_spi_bool(i, 10, false))
+			continue;			/* expired: nothing to copy */
+		spi = MemoryContextSwitchTo(caller);
+		a = palloc0(sizeof(HotAnon));
+		a->fingerprint = vt_spi_text(i, 1);
+		a->session_id = uuid_text(i, 2);
+		a->started_at = vt_spi_int64(i, 3, 0);
+		a->last_activity = vt_spi_int64(i, 4, 0);
+		a->pages_visited = (int32) vt_spi_int64(i, 5, 0);
+		a->current_page = vt_spi_text(i, 6);
+		a->landing_page = vt_spi_text(i, 7);
+		a->referrer = vt_spi_text(i, 8);
+		a->last_view_at = vt_spi_int64(i, 9, 0);
+		out = lappend(out, a);
+		MemoryContextSwitchTo(spi);
+	}
+	vt_spi_finish();
+	return out;
+}
+
+static List *
+local_visitors_take(int window_seconds)
+{
+	static VtQuery q = {
+		"DELETE FROM visittrack.hot_community_visitor"
+		" RETURNING community_id::text, visitor_key, is_authenticated, fields, pages_viewed,"
+		"  first_seen, last_seen, last_seen > now() - $1 * interval '1 second'",
+		1, {INT4OID}
+	};
+	Datum		values[1] = {Int32GetDatum(window_seconds)};
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *out = NIL;
+	uint64		n;
+	uint64		i;
+
+	vt_spi_connect();
+	n = vt_spi_run(&q, values, NULL, false, 0);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi;
+		HotVisitor *v;
+
+		if (!vt_spi_bool(i, 8, false))
+			continue;			/* out of the window: gone anyway */
+		spi = MemoryContextSwitchTo(caller);
+		v = palloc0(sizeof(HotVisitor));
+		v->visit.community_id = vt_spi_text(i, 1);
+		v->visit.visitor_key = vt_spi_text(i, 2);
+		v->visit.is_authenticated = vt_spi_bool(i, 3, false);
+		v->visit.json_fields = vt_spi_text(i, 4);
+		v->pages_viewed = (int32) vt_spi_int64(i, 5, 1);
+		v->first_seen = vt_spi_int64(i, 6, 0);
+		v->visit.now = vt_spi_int64(i, 7, 0);
+		v->visit.window_seconds = window_seconds;
+		out = lappend(out, v);
+		MemoryContextSwitchTo(spi);
+	}
+	vt_spi_finish();
+	return out;
+}
+
+static List *
+local_stale_sessions_take(void)
+{
+	static VtQuery q = {
+		"DELETE FROM visittrack.hot_redis_backlog WHERE key_kind = 'session' RETURNING key_id",
+		0, {0}
+	};
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *out = NIL;
+	uint64		n;
+	uint64		i;
+
+	vt_spi_connect();
+	n = vt_spi_run(&q, NULL, NULL, false, 0);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		out = lappend(out, vt_spi_text(i, 1));
+		MemoryContextSwitchTo(spi);
+	}
+	vt_spi_finish();
+	return out;
+}
+
 const HotStoreOps vt_hotstore_local = {
 	.session_store = local_session_store,
 	.session_fetch = local_session_fetch,
@@ -302,4 +490,7 @@ const HotStoreOps vt_hotstore_local = {
 	.visit_counts = local_visit_counts,
 	.visitors = local_visitors,
 	.visitor_forget = local_visitor_forget,
+	.anon_take = local_anon_take,
+	.visitors_take = local_visitors_take,
+	.stale_sessions_take = local_stale_sessions_take,
 };

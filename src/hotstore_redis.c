@@ -18,6 +18,7 @@
 
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "guc.h"
 #include "hotstore.h"
@@ -53,23 +54,73 @@ static VtRedisScript session_pages_script = {
 };
 
 /*
- * ARGV: 1 new session id, 2 now (ISO), 3 url, 4 referrer ('' = none),
- * 5 ttl ms, 6 this view's viewed_at (PostgreSQL microseconds), 7 fingerprint
+ * One page view of an anonymous visitor.  KEYS[1]: anon_session:{fp}.
+ * ARGV: 1 session id for a new session, 2 now (ISO), 3 url, 4 referrer
+ * ('' = none), 5 ttl ms, 6 this view's viewed_at (PostgreSQL microseconds),
+ * 7 fingerprint.  Returns {pages, new?, session id, started_at, landing
+ * page, referrer, previous view's viewed_at}.
  */
-static VtRedisScript anon_touch_script = {
-	"local k = KEYS[1]\n"
-	"local new = 0\n"
-	"if redis.call('EXISTS', k) == 0 then\n"
-	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[7],\n"
-	"             'started_at', ARGV[2], 'landing_page', ARGV[3], 'referrer', ARGV[4],\n"
-	"             'is_active', 'true')\n"
-	"  new = 1\n"
-	"end\n"
-	"local n = redis.call('HINCRBY', k, 'pages_visited', 1)\n"
-	"local s = redis.call('HMGET', k, 'session_id', 'started_at', 'landing_page', 'referrer', 'last_view')\n"
-	"redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3], 'last_view', ARGV[6])\n"
-	"redis.call('PEXPIRE', k, ARGV[5])\n"
+#define LUA_ANON_TOUCH \
+	"local k = KEYS[1]\n" \
+	"local new = 0\n" \
+	"if redis.call('EXISTS', k) == 0 then\n" \
+	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[7],\n" \
+	"             'started_at', ARGV[2], 'landing_page', ARGV[3], 'referrer', ARGV[4],\n" \
+	"             'is_active', 'true')\n" \
+	"  new = 1\n" \
+	"end\n" \
+	"local n = redis.call('HINCRBY', k, 'pages_visited', 1)\n" \
+	"local s = redis.call('HMGET', k, 'session_id', 'started_at', 'landing_page', 'referrer', 'last_view')\n" \
+	"redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3], 'last_view', ARGV[6])\n" \
+	"redis.call('PEXPIRE', k, ARGV[5])\n" \
 	"return {n, new, s[1], s[2], s[3], s[4], s[5]}\n"
+
+/*
+ * Merge a session from the local store into KEYS[1].  Same session in
+ * Redis: the larger count and the later view win.  Another session in
+ * Redis: the one with the later view wins.  ARGV from M: M session id,
+ * M+1 started_at, M+2 last_activity, M+3 pages, M+4 current page, M+5
+ * landing page, M+6 referrer, M+7 last view (PostgreSQL us), M+8 fingerprint.
+ */
+#define LUA_ANON_MERGE(M) \
+	"local m = " #M "\n" \
+	"local cur = redis.call('HMGET', KEYS[1], 'session_id', 'pages_visited', 'last_view')\n" \
+	"local last = tonumber(cur[3]) or 0\n" \
+	"local merged = 0\n" \
+	"if cur[1] == ARGV[m] then\n" \
+	"  if tonumber(ARGV[m+3]) > (tonumber(cur[2]) or 0) then\n" \
+	"    redis.call('HSET', KEYS[1], 'pages_visited', ARGV[m+3]) end\n" \
+	"  if tonumber(ARGV[m+7]) > last then\n" \
+	"    redis.call('HSET', KEYS[1], 'last_view', ARGV[m+7], 'last_activity', ARGV[m+2],\n" \
+	"               'current_page', ARGV[m+4]) end\n" \
+	"  merged = 1\n" \
+	"elseif (not cur[1]) or last < tonumber(ARGV[m+7]) then\n" \
+	"  redis.call('DEL', KEYS[1])\n" \
+	"  redis.call('HSET', KEYS[1], 'session_id', ARGV[m], 'device_fingerprint', ARGV[m+8],\n" \
+	"    'started_at', ARGV[m+1], 'last_activity', ARGV[m+2], 'pages_visited', ARGV[m+3],\n" \
+	"    'current_page', ARGV[m+4], 'landing_page', ARGV[m+5], 'referrer', ARGV[m+6],\n" \
+	"    'last_view', ARGV[m+7], 'is_active', 'true')\n" \
+	"  merged = 2\n" \
+	"end\n"
+
+static VtRedisScript anon_touch_script = {LUA_ANON_TOUCH};
+
+/*
+ * A page view while hot state written to PostgreSQL during an outage may
+ * not have reached Redis yet: merge the visitor's local session first, in
+ * the same script, so that the view continues it.  ARGV 1-7 as for the
+ * touch, 8-16 the local session (see LUA_ANON_MERGE).
+ */
+static VtRedisScript anon_touch_merged_script = {
+	LUA_ANON_MERGE(8)
+	LUA_ANON_TOUCH
+};
+
+/* Reconciliation: ARGV 1-9 the local session, 10 ttl ms. */
+static VtRedisScript anon_merge_script = {
+	LUA_ANON_MERGE(1)
+	"if merged > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[10]) end\n"
+	"return merged\n"
 };
 
 /*
@@ -112,6 +163,39 @@ static VtRedisScript visitor_forget_script = {
 	"redis.call('SREM', KEYS[3], ARGV[1])\n"
 	"redis.call('ZREM', KEYS[4], ARGV[1])\n"
 	"return n\n"
+};
+
+/*
+ * Copy a visitor from the local store: visits add up, the earliest
+ * first_seen and the latest visit win.  KEYS: the four community keys.
+ * ARGV: 1 now ms, 2 window ms, 3 visitor, 4 '1' if authenticated, 5 JSON
+ * members, 6 first_seen (ISO), 7 last seen ms, 8 visits
+ */
+static VtRedisScript visit_merge_script = {
+	LUA_PRUNE_VISITORS
+	"if tonumber(ARGV[7]) <= cutoff then return 0 end\n"
+	"local pv = tonumber(ARGV[8])\n"
+	"local first = ARGV[6]\n"
+	"local body = ARGV[5]\n"
+	"local score = tonumber(ARGV[7])\n"
+	"local old = redis.call('HGET', KEYS[1], ARGV[3])\n"
+	"if old then\n"
+	"  pv = pv + (tonumber(string.match(old, '\"pages_viewed\":(%d+)')) or 0)\n"
+	"  local f = string.match(old, '\"first_seen\":\"([^\"]*)\"')\n"
+	"  if f and f < first then first = f end\n"
+	"  local s = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[3])) or 0\n"
+	"  if s > score then\n"
+	"    score = s\n"
+	"    body = string.match(old, '^{\"pages_viewed\":%d+,\"first_seen\":\"[^\"]*\",(.*)}$') or body\n"
+	"  end\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], ARGV[3],\n"
+	"  '{\"pages_viewed\":' .. pv .. ',\"first_seen\":\"' .. first .. '\",' .. body .. '}')\n"
+	"if ARGV[4] == '1' then redis.call('SADD', KEYS[2], ARGV[3])\n"
+	"else redis.call('SADD', KEYS[3], ARGV[3]) end\n"
+	"redis.call('ZADD', KEYS[4], score, ARGV[3])\n"
+	"for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end\n"
+	"return 1\n"
 };
 
 static char *
@@ -326,8 +410,23 @@ redis_session_remove(const char *session_id)
 	return redis_delete_key(make_key("session", session_id, NULL));
 }
 
+/* the local session's fields, as LUA_ANON_MERGE takes them */
+static void
+args_local_session(Args *a, const HotAnon *local)
+{
+	arg(a, local->session_id);
+	arg(a, iso_text(local->started_at));
+	arg(a, iso_text(local->last_activity));
+	arg(a, int_text(local->pages_visited));
+	arg(a, local->current_page);
+	arg(a, local->landing_page);
+	arg(a, local->referrer);
+	arg(a, int_text(local->last_view_at));
+	arg(a, local->fingerprint);
+}
+
 static bool
-redis_anon_touch(HotAnonTouch *t)
+anon_touch(HotAnonTouch *t, const HotAnon *local)
 {
 	const char *key = make_key("anon_session", t->fingerprint, NULL);
 	size_t		keylen = strlen(key);
@@ -335,15 +434,18 @@ redis_anon_touch(HotAnonTouch *t)
 	redisReply *r;
 	char	   *last_view;
 
-	arg(&a, t->new_session_id);
+	arg(&a, local ? local->session_id : t->new_session_id);
 	arg(&a, iso_text(t->now));
 	arg(&a, t->url);
 	arg(&a, t->referrer);
 	arg(&a, int_text((int64) t->ttl_seconds * 1000));
 	arg(&a, int_text(t->now));
 	arg(&a, t->fingerprint);
+	if (local)
+		args_local_session(&a, local);
 
-	r = vt_redis_eval(&anon_touch_script, 1, &key, &keylen, a.n, a.v, a.len);
+	r = vt_redis_eval(local ? &anon_touch_merged_script : &anon_touch_script,
+					  1, &key, &keylen, a.n, a.v, a.len);
 	if (r == NULL)
 		return false;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 7)
@@ -366,6 +468,18 @@ redis_anon_touch(HotAnonTouch *t)
 
 	t->prev_view_at = last_view ? (TimestampTz) strtoll(last_view, NULL, 10) : 0;
 	return t->session_id != NULL;
+}
+
+static bool
+redis_anon_touch(HotAnonTouch *t)
+{
+	return anon_touch(t, NULL);
+}
+
+static bool
+redis_anon_touch_merged(HotAnonTouch *t, const HotAnon *local)
+{
+	return anon_touch(t, local);
 }
 
 static bool
@@ -405,8 +519,11 @@ redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 			out->landing_page = v;
 		else if (strcmp(f, "referrer") == 0)
 			out->referrer = v[0] ? v : NULL;
+		else if (strcmp(f, "last_view") == 0)
+			out->last_view_at = (TimestampTz) strtoll(v, NULL, 10);
 	}
 	vt_redis_free(r);
+	out->fingerprint = pstrdup(fingerprint);
 	*found = out->session_id != NULL && out->pages_visited > 0;
 	return true;
 }
@@ -558,6 +675,51 @@ redis_visitor_forget(const char *visitor_key, int64 *removed)
 	return true;
 }
 
+static bool
+redis_anon_merge(const HotAnon *local, int ttl_seconds)
+{
+	const char *key = make_key("anon_session", local->fingerprint, NULL);
+	size_t		keylen = strlen(key);
+	Args		a = {0};
+	int64		left_ms = (local->last_activity - GetCurrentTimestamp()) / 1000 +
+		(int64) ttl_seconds * 1000;
+	redisReply *r;
+	bool		ok;
+
+	if (left_ms <= 0)
+		return true;			/* expired meanwhile */
+	args_local_session(&a, local);
+	arg(&a, int_text(left_ms));
+	r = vt_redis_eval(&anon_merge_script, 1, &key, &keylen, a.n, a.v, a.len);
+	ok = r != NULL && !vt_redis_reply_is_error(r, "merging a session");
+	vt_redis_free(r);
+	return ok;
+}
+
+static bool
+redis_visit_merge(const HotVisitor *v)
+{
+	const char *keys[4];
+	size_t		keylens[4];
+	Args		a = {0};
+	redisReply *r;
+	bool		ok;
+
+	community_keys(v->visit.community_id, keys, keylens);
+	arg(&a, int_text(vt_epoch_ms(GetCurrentTimestamp())));
+	arg(&a, int_text((int64) v->visit.window_seconds * 1000));
+	arg(&a, v->visit.visitor_key);
+	arg(&a, v->visit.is_authenticated ? "1" : "0");
+	arg(&a, v->visit.json_fields);
+	arg(&a, iso_text(v->first_seen));
+	arg(&a, int_text(vt_epoch_ms(v->visit.now)));
+	arg(&a, int_text(v->pages_viewed));
+	r = vt_redis_eval(&visit_merge_script, 4, keys, keylens, a.n, a.v, a.len);
+	ok = r != NULL && !vt_redis_reply_is_error(r, "merging a visitor");
+	vt_redis_free(r);
+	return ok;
+}
+
 const HotStoreOps vt_hotstore_redis = {
 	.session_store = redis_session_store,
 	.session_fetch = redis_session_fetch,
@@ -570,4 +732,7 @@ const HotStoreOps vt_hotstore_redis = {
 	.visit_counts = redis_visit_counts,
 	.visitors = redis_visitors,
 	.visitor_forget = redis_visitor_forget,
+	.anon_touch_merged = redis_anon_touch_merged,
+	.anon_merge = redis_anon_merge,
+	.visit_merge = redis_visit_merge,
 };

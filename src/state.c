@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
@@ -35,13 +36,16 @@ typedef struct VtShared
 	TimestampTz redis_error_at;
 	char		redis_error[256];
 
+	pg_atomic_uint64 local_writes;	/* see vt_local_backlog_note_write */
+	pg_atomic_uint64 local_writes_cleared;
+
 	pg_atomic_uint32 worker_pid;
+	Latch	   *worker_latch;	/* in shared memory (PGPROC); under lock */
 	TimestampTz worker_last_run;
 	TimestampTz worker_error_at;
 	char		worker_error[256];
 
 	TimestampTz reconcile_at;
-	int64		reconcile_pending;
 	int64		reconcile_copied;
 } VtShared;
 
@@ -77,12 +81,14 @@ init_record(VtShared *s)
 	s->redis_since = 0;
 	s->redis_error_at = 0;
 	s->redis_error[0] = '\0';
+	pg_atomic_init_u64(&s->local_writes, 0);
+	pg_atomic_init_u64(&s->local_writes_cleared, 0);
 	pg_atomic_init_u32(&s->worker_pid, 0);
+	s->worker_latch = NULL;
 	s->worker_last_run = 0;
 	s->worker_error_at = 0;
 	s->worker_error[0] = '\0';
 	s->reconcile_at = 0;
-	s->reconcile_pending = 0;
 	s->reconcile_copied = 0;
 }
 
@@ -228,16 +234,50 @@ void
 vt_redis_health_ok(uint32 target)
 {
 	VtShared   *s = state();
+	bool		recovered = false;
 
 	if (pg_atomic_read_u32(&s->redis_up) && pg_atomic_read_u32(&s->redis_target) == target)
 		return;					/* the common case: nothing changes */
 
 	lock_state(LW_EXCLUSIVE);
 	if (!pg_atomic_read_u32(&s->redis_up) || pg_atomic_read_u32(&s->redis_target) != target)
+	{
 		s->redis_since = GetCurrentTimestamp();
+		recovered = true;
+	}
 	pg_atomic_write_u32(&s->redis_target, target);
 	pg_atomic_write_u32(&s->redis_up, 1);
 	unlock_state();
+
+	/* Redis is back: have the worker copy the outage's hot state to it now */
+	if (recovered && vt_local_backlog_pending())
+		vt_worker_wake();
+}
+
+void
+vt_local_backlog_note_write(void)
+{
+	pg_atomic_fetch_add_u64(&state()->local_writes, 1);
+}
+
+uint64
+vt_local_backlog_writes(void)
+{
+	return pg_atomic_read_u64(&state()->local_writes);
+}
+
+void
+vt_local_backlog_cleared(uint64 writes_seen)
+{
+	pg_atomic_write_u64(&state()->local_writes_cleared, writes_seen);
+}
+
+bool
+vt_local_backlog_pending(void)
+{
+	VtShared   *s = state();
+
+	return pg_atomic_read_u64(&s->local_writes) != pg_atomic_read_u64(&s->local_writes_cleared);
 }
 
 void
@@ -261,7 +301,7 @@ vt_worker_set_pid(int pid)
 }
 
 void
-vt_worker_round_done(TimestampTz at, int64 finalized, int64 ended, const char *error)
+vt_worker_round_done(TimestampTz at, const char *error)
 {
 	VtShared   *s = state();
 
@@ -272,6 +312,28 @@ vt_worker_round_done(TimestampTz at, int64 finalized, int64 ended, const char *e
 		s->worker_error_at = at;
 		strlcpy(s->worker_error, error, sizeof(s->worker_error));
 	}
+	unlock_state();
+}
+
+void
+vt_worker_set_latch(Latch *latch)
+{
+	lock_state(LW_EXCLUSIVE);
+	state()->worker_latch = latch;
+	unlock_state();
+}
+
+void
+vt_worker_wake(void)
+{
+	Latch	   *latch;
+
+	if (!shared)
+		return;					/* no worker without preloading */
+	lock_state(LW_SHARED);
+	latch = shared->worker_latch;
+	if (latch)
+		SetLatch(latch);
 	unlock_state();
 }
 
@@ -312,25 +374,23 @@ vt_worker_last_error(char *buf, size_t len)
 }
 
 void
-vt_reconcile_note(TimestampTz at, int64 pending, int64 copied)
+vt_reconcile_note(TimestampTz at, int64 copied)
 {
 	VtShared   *s = state();
 
 	lock_state(LW_EXCLUSIVE);
 	s->reconcile_at = at;
-	s->reconcile_pending = pending;
 	s->reconcile_copied += copied;
 	unlock_state();
 }
 
 void
-vt_reconcile_snapshot(TimestampTz *at, int64 *pending, int64 *copied)
+vt_reconcile_snapshot(TimestampTz *at, int64 *copied)
 {
 	VtShared   *s = state();
 
 	lock_state(LW_SHARED);
 	*at = s->reconcile_at;
-	*pending = s->reconcile_pending;
 	*copied = s->reconcile_copied;
 	unlock_state();
 }

@@ -7,6 +7,7 @@
 #define VT_STATE_H
 
 #include "datatype/timestamp.h"
+#include "storage/latch.h"
 #include "utils/jsonb.h"
 
 typedef enum VtCounter
@@ -54,17 +55,29 @@ extern void vt_redis_health_ok(uint32 target);
 extern bool vt_redis_health_known_down(uint32 target);
 extern void vt_redis_health_snapshot(VtRedisHealth *out);
 
+/*
+ * Hot state written to PostgreSQL while Redis was configured but out of
+ * reach, waiting to be copied back.  Every such write bumps a counter;
+ * reconciliation, having found nothing left, records the counter value it
+ * saw before looking.  Pending = the two differ.
+ */
+extern void vt_local_backlog_note_write(void);
+extern uint64 vt_local_backlog_writes(void);
+extern void vt_local_backlog_cleared(uint64 writes_seen);
+extern bool vt_local_backlog_pending(void);
+
 /* Background worker bookkeeping. */
 extern void vt_worker_set_pid(int pid);
-extern void vt_worker_round_done(TimestampTz at, int64 finalized, int64 ended,
-								 const char *error);
+extern void vt_worker_set_latch(Latch *latch);
+extern void vt_worker_wake(void);
+extern void vt_worker_round_done(TimestampTz at, const char *error);
 extern int	vt_worker_pid(void);
 extern TimestampTz vt_worker_last_run(void);
 extern TimestampTz vt_worker_last_error_at(void);
 extern void vt_worker_last_error(char *buf, size_t len);
 
-/* Reconciliation bookkeeping (dirty hot state waiting for Redis). */
-extern void vt_reconcile_note(TimestampTz at, int64 pending, int64 copied);
-extern void vt_reconcile_snapshot(TimestampTz *at, int64 *pending, int64 *copied);
+/* Reconciliation bookkeeping: when it last ran, entries copied in all. */
+extern void vt_reconcile_note(TimestampTz at, int64 copied);
+extern void vt_reconcile_snapshot(TimestampTz *at, int64 *copied);
 
 #endif

@@ -99,7 +99,6 @@ vt_status(PG_FUNCTION_ARGS)
 	int			i;
 	char		worker_error[256];
 	TimestampTz rec_at;
-	int64		rec_pending;
 	int64		rec_copied;
 
 	vt_redis_health_snapshot(&h);
@@ -153,12 +152,13 @@ vt_status(PG_FUNCTION_ARGS)
 	add_time(&b, "last_error_at", vt_worker_last_error_at(), &inner);
 	appendStringInfoChar(&b, '}');
 
-	vt_reconcile_snapshot(&rec_at, &rec_pending, &rec_copied);
+	vt_reconcile_snapshot(&rec_at, &rec_copied);
 	add_key(&b, "reconciliation", &first);
 	inner = true;
 	appendStringInfoChar(&b, '{');
 	add_time(&b, "last_run", rec_at, &inner);
-	add_int(&b, "pending", rec_pending, &inner);
+	/* outage state may still be in PostgreSQL (queues says how much) */
+	add_bool(&b, "pending", vt_redis_configured() && vt_local_backlog_pending(), &inner);
 	add_int(&b, "copied", rec_copied, &inner);
 	appendStringInfoChar(&b, '}');
 

@@ -40,6 +40,7 @@ typedef struct WorkerTask
 static const WorkerTask tasks[] = {
 	{"SELECT visittrack.end_expired_sessions()", 1},
 	{"SELECT visittrack.finalize_anonymous_sessions()", 1},
+	{"SELECT visittrack.reconcile_hot_state()", 1},
 	{"SELECT visittrack.purge_hot_state()", 1},
 	{"SELECT visittrack.enrich_pending()", 1},
 	{"SELECT visittrack.ensure_partitions()", 60},
@@ -64,6 +65,7 @@ vt_worker_register(void)
 static void
 clear_pid(int code, Datum arg)
 {
+	vt_worker_set_latch(NULL);
 	vt_worker_set_pid(0);
 }
 
@@ -131,7 +133,7 @@ run_round(MemoryContext round_cxt, int64 round)
 			break;				/* extension not installed here (yet) */
 		CHECK_FOR_INTERRUPTS();
 	}
-	vt_worker_round_done(GetCurrentTimestamp(), 0, 0, had_error ? error : NULL);
+	vt_worker_round_done(GetCurrentTimestamp(), had_error ? error : NULL);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(round_cxt);
 }
@@ -148,6 +150,7 @@ vt_worker_main(Datum arg)
 	BackgroundWorkerInitializeConnection(vt_worker_database, NULL, 0);
 
 	vt_worker_set_pid(MyProcPid);
+	vt_worker_set_latch(MyLatch);	/* woken early when Redis comes back */
 	on_shmem_exit(clear_pid, (Datum) 0);
 	ereport(LOG,
 			(errmsg("visittrack worker started in database \"%s\"", vt_worker_database)));

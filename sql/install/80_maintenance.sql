@@ -101,3 +101,10 @@ END
 $$;
 COMMENT ON FUNCTION grant_application_role(name) IS
 'grants a role USAGE on the schema and EXECUTE on the request-path API (no table privileges)';
+
+CREATE FUNCTION reconcile_hot_state()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'vt_reconcile_hot_state'
+LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION reconcile_hot_state() IS
+'copies hot state kept in PostgreSQL during a Redis outage back to Redis (the worker runs it); returns entries copied';

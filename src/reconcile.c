@@ -1,0 +1,101 @@
+/*
+ * reconcile.c: bringing Redis back in step after an outage.
+ *
+ * While Redis is configured but out of reach, hot-state writes go to the
+ * PostgreSQL store (hotstore.c).  When Redis answers again, this copies them
+ * back: live anonymous sessions and community visitors are merged into the
+ * Redis keys (scripts in hotstore_redis.c), and session keys that could not
+ * be updated or deleted during the outage are deleted so that session_get
+ * refills them from user_session.  The worker runs it every round, and at
+ * once when a backend sees Redis come back (state.c wakes it).
+ *
+ * The local rows are taken (deleted) in the calling transaction; if Redis
+ * fails half-way, the ERROR rolls the deletions back and the next round
+ * starts over.  Re-merging a session is harmless (the larger count wins);
+ * re-merging a visitor may count its outage visits twice in pages_viewed,
+ * never twice as a visitor.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/timestamp.h"
+
+#include "guc.h"
+#include "hotstore.h"
+#include "redis_client.h"
+#include "state.h"
+
+PG_FUNCTION_INFO_V1(vt_reconcile_hot_state);
+
+static void
+lost_redis(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("Redis became unreachable while copying %s back", what),
+			 errhint("Nothing was lost: the next round tries again.")));
+}
+
+int64
+hot_reconcile(void)
+{
+	const HotStoreOps *redis = &vt_hotstore_redis;
+	const HotStoreOps *local = &vt_hotstore_local;
+	ListCell   *lc;
+	List	   *stale;
+	List	   *sessions;
+	List	   *visitors;
+	uint64		writes_seen;
+	int64		copied = 0;
+
+	if (!vt_redis_usable())
+		return 0;
+
+	/*
+	 * Page views keep merging the local store into Redis themselves
+	 * (hotstore.c) until a round finds it empty with no write made since it
+	 * started looking.
+	 */
+	writes_seen = vt_local_backlog_writes();
+	stale = local->stale_sessions_take();
+	sessions = local->anon_take(vt_anon_session_ttl);
+	visitors = local->visitors_take(vt_community_window);
+	if (!stale && !sessions && !visitors)
+		vt_local_backlog_cleared(writes_seen);
+
+	foreach(lc, stale)
+	{
+		if (!redis->session_remove(lfirst(lc)))
+			lost_redis("stale session keys");
+		copied++;
+	}
+	foreach(lc, sessions)
+	{
+		if (!redis->anon_merge(lfirst(lc), vt_anon_session_ttl))
+			lost_redis("anonymous sessions");
+		copied++;
+	}
+	foreach(lc, visitors)
+	{
+		if (!redis->visit_merge(lfirst(lc)))
+			lost_redis("community visitors");
+		copied++;
+	}
+	return copied;
+}
+
+/* reconcile_hot_state() returns bigint: entries copied to Redis */
+Datum
+vt_reconcile_hot_state(PG_FUNCTION_ARGS)
+{
+	int64		copied = 0;
+
+	if (vt_redis_configured())
+	{
+		copied = hot_reconcile();
+		vt_reconcile_note(GetCurrentTimestamp(), copied);
+		if (copied > 0)
+			vt_count(VT_RECONCILED, copied);
+	}
+	PG_RETURN_INT64(copied);
+}

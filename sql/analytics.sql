@@ -190,3 +190,16 @@ SELECT p.proname, p.provolatile, p.prosecdef, p.proconfig
                      'conversion_landing_pages', 'conversion_referrers',
                      'session_duration_comparison')
  ORDER BY 1;
+
+-- A session that link_conversion persisted (fewer than anon_persist_every
+-- pages) has no user agent: enrichment does not take that for a bot, so the
+-- conversion stays in the funnel.
+SELECT visittrack.fingerprint('198.51.100.95', 'Funnel UA') AS cfp \gset
+SELECT visittrack.track_page_view(:'cfp', '/landing/z', 'https://ref.example/',
+       'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0') FROM generate_series(1, 2);
+SELECT visittrack.link_conversion(vt_test.uid(250), :'cfp') IS NOT NULL AS linked;
+SELECT visittrack.enrich_pending() >= 1 AS enriched;
+SELECT is_bot, user_agent IS NULL AS no_user_agent, enriched_at IS NOT NULL AS enriched
+  FROM visittrack.anonymous_session WHERE device_fingerprint = :'cfp';
+SELECT * FROM visittrack.conversion_landing_pages() WHERE landing_page = '/landing/z';
+SELECT vt_test.redis('DEL', vt_test.key('anon_session:' || :'cfp')) AS deleted;

@@ -1,12 +1,13 @@
 /*
  * analytics.c: the one-pass aggregate behind aggregate_page_analytics().
  *
- * page_day(...) consumes the page views of one day (anonymous and signed-in,
- * bots already filtered out by the caller) and returns one page_day_stats
- * row per URL path.  Everything a path needs is gathered in a single scan:
+ * collect_page_day(...) consumes the page views of one day (anonymous and
+ * signed-in, bots already filtered out by the caller) and returns one
+ * page_day_stats element per URL path.  Everything a path needs is gathered
+ * in a single scan:
  *
  *   - views (total, anonymous, signed-in) and the time-on-page sum and count;
- *   - unique visitors: a set of (path, visitor) pairs;
+ *   - unique visitors: the distinct (path, visitor) pairs;
  *   - the most common page_type (counts per path; ties go to the smallest);
  *   - entries, exits and bounces: per session, the first and the last view
  *     of the day, ordered by (viewed_at, id); a session with one view is a
@@ -14,13 +15,16 @@
  *
  * Written in C because the SQL equivalent needs a sort of the whole day by
  * session (window functions) plus a hash aggregate by (path, visitor):
- * three to six times the cost of a bare GROUP BY over the same rows.  Here
- * each view costs two probes of big hash tables (pairs, sessions), made in
- * batches with the buckets prefetched, so their cache misses overlap.  Paths
- * and page types are interned strings; visitors and sessions are 16-byte
- * keys held inline (uuids, and 32-digit hex ids decoded; other ids are
- * interned).  Memory: all in the aggregate's context, about 40 bytes per
- * distinct (path, visitor) pair and 80 per session, plus distinct strings.
+ * three to six times the cost of a bare GROUP BY over the same rows.  Here a
+ * view costs one probe of the session table (made in batches, the buckets
+ * prefetched, so cache misses overlap) and one append to the pair buffer,
+ * made distinct at the end in cache-sized slices.  Paths and page types are
+ * interned strings; visitors and sessions are 16-byte keys held inline
+ * (uuids, and 32-digit hex ids decoded; other ids are interned).  Memory,
+ * all in the aggregate's context: about 24 bytes per view for the pair
+ * buffer (compacted when it grows large, so it follows the distinct pairs),
+ * twice that while it is made distinct, 64 bytes per session, plus the
+ * distinct strings.
  */
 #include "postgres.h"
 
@@ -205,9 +209,9 @@ typedef struct PathStats
 } PathStats;
 
 /*
- * Views wait in a small batch before their visitor and session are looked
- * up: the probes of a whole batch are prefetched first, so the cache misses
- * of the two big tables overlap instead of adding up.
+ * Views wait in a small batch before their sessions are looked up: the
+ * buckets of a whole batch are prefetched first, so the cache misses of the
+ * session table overlap instead of adding up.
  */
 #define BATCH 32
 

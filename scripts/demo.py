@@ -1,7 +1,9 @@
 """The visittrack demo: traffic through the SQL API, as a Django site would
 send it, and what visittrack then knows.  Run by scripts/demo."""
 import os
+import random
 import textwrap
+import time
 
 import psycopg2
 import redis
@@ -129,4 +131,133 @@ status = one("SELECT visittrack.status()")
 print("  redis:    %s" % status["redis"])
 print("  worker:   %s" % status["worker"])
 print("  counters: %s" % status["counters"])
+
+# ---------------------------------------------------------------------------
+# A day of traffic, and the design document's questions about it.
+# ---------------------------------------------------------------------------
+rng = random.Random(20251010)
+MONTREAL = "c0770000-0000-4000-8000-00000000a001"
+TORONTO = "c0770000-0000-4000-8000-00000000a002"
+BROWSERS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+]
+BOTS = ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "python-requests/2.31.0"]
+# (url, url_name, page_type); the first ones are the likely landing pages
+SITE = [("/", "home", "home"),
+        ("/communities/montreal/", "community-detail", "community"),
+        ("/search?q=events", "search", "search"),
+        ("/communities/toronto/", "community-detail", "community"),
+        ("/communities/montreal/events/", "community-events", "event"),
+        ("/events/jazz-night/", "event-detail", "event"),
+        ("/about/", "about", "page"),
+        ("/pricing/", "pricing", "page"),
+        ("/signup/", "signup", "account")]
+REFERRERS = ["https://www.google.com/", "https://www.google.com/", "https://news.example.org/montreal",
+             None, None, "https://www.facebook.com/"]
+
+
+def browse(fp, ua, ip, n_pages, user_id=None, community_visits=True):
+    """One visitor's pages: track_page_view, plus community_visit on community pages."""
+    url, name, ptype = SITE[rng.randrange(4)]
+    referrer = rng.choice(REFERRERS)
+    for i in range(n_pages):
+        one("SELECT visittrack.track_page_view(%s, %s, %s, %s, %s, %s, NULL, %s, %s)",
+            (fp, url, referrer, ua, ip, user_id, name, ptype))
+        if community_visits and ptype == "community":
+            community = MONTREAL if "montreal" in url else TORONTO
+            one("SELECT visittrack.community_visit(%s, %s, %s, community_slug => %s, url => %s, "
+                "ip => %s, user_agent => %s)",
+                (community, user_id, None if user_id else fp, url.split("/")[2], url, ip, ua))
+        referrer = url
+        url, name, ptype = SITE[min(len(SITE) - 1, rng.randrange(len(SITE)))]
+
+
+heading("9. A day of traffic")
+visitors = []
+for v in range(40):
+    ip = "198.51.100.%d" % (10 + v)
+    ua = rng.choice(BROWSERS)
+    fp = one("SELECT visittrack.fingerprint(%s, %s, 'en-CA')", (ip, ua))
+    visitors.append((fp, ua, ip))
+    browse(fp, ua, ip, rng.choice([1, 1, 2, 3, 4, 5, 6, 7, 9]))
+signups = []
+for k, (fp, ua, ip) in enumerate(visitors[:6]):
+    # a sign-up: the anonymous session is linked to the new account, then
+    # the new user browses signed in
+    uid = "5e0e0000-0000-4000-8000-%012d" % (k + 1)
+    browse(fp, ua, ip, 2, community_visits=False)
+    one("SELECT visittrack.link_conversion(%s, %s)", (uid, fp))
+    sid = one("SELECT visittrack.session_start(%s, %s, %s, %s, false, %s, %s)",
+              (uid, "django-signup-%d" % k, ip, ua, "new_user_%d" % k, fp))
+    one("SELECT visittrack.log_event(%s, 'account.created', 'Signed up', '{}', %s, %s)", (uid, ip, ua))
+    browse(fp, ua, ip, rng.randint(2, 6), user_id=uid)
+    signups.append((uid, sid))
+for name in ("alice", "chloe"):
+    uid, ip, ua = USERS[name]
+    browse(None, ua, ip, 5, user_id=uid)
+for b, ua in enumerate(BOTS):
+    ip = "66.249.66.%d" % (b + 1)
+    fp = one("SELECT visittrack.fingerprint(%s, %s)", (ip, ua))
+    browse(fp, ua, ip, 12)
+say("40 anonymous visitors browsed 1 to 9 pages each, 6 of them signed up and went on signed in, "
+    "alice and chloe browsed signed in, and two bots (Googlebot and python-requests) crawled 12 pages "
+    "each. %d page views in all." % one(
+        "SELECT (SELECT count(*) FROM visittrack.anonymous_page_view)"
+        " + (SELECT count(*) FROM visittrack.user_page_view)"))
+
+heading("10. Use case 1: who is viewing Montreal right now? (Redis, 5-minute window)")
+table("SELECT * FROM visittrack.visitor_stats(%s)", (MONTREAL,))
+table("SELECT v->>'user_id' AS user_id, left(v->>'device_fingerprint', 12) AS fingerprint,"
+      " v->>'is_authenticated' AS signed_in, v->>'pages_viewed' AS pages, v->>'current_page' AS page"
+      "  FROM visittrack.current_visitors(%s) v"
+      " ORDER BY 3 DESC, (v->>'pages_viewed')::int DESC, 2 LIMIT 8", (MONTREAL,))
+say("(at most 8 of them shown). Bots are not counted as visitors; anonymous visitors are in Redis only.")
+
+heading("11. The day becomes yesterday")
+# Sessions end: idle anonymous sessions are finalised (a 1 s idle window
+# here instead of 30 min), signed-in users log out.
+q("SET visittrack.anon_session_ttl = '1s'")
+time.sleep(1.2)
+one("SELECT visittrack.finalize_anonymous_sessions()")
+q("RESET visittrack.anon_session_ttl")
+for uid, sid in signups:
+    one("SELECT visittrack.session_end(%s)", (sid,))
+for name in ("alice", "chloe"):
+    one("SELECT visittrack.session_end(%s)", (sessions[name],))
+# Every call above happened within seconds.  Spread each session over
+# yesterday (UTC) as real traffic would be: a start between 06:00 and 22:00,
+# 15 s to 3 min per page, and the derived columns made consistent.
+q(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_yesterday.sql")).read())
+say("Each session now starts at a random time of yesterday (UTC) and spends 15 s to 3 min per page; "
+    "session rows, time on page, conversions and events follow. The daily aggregation then runs, "
+    "as the pg_cron job 'visittrack-aggregate' would at 00:10:")
+print("  aggregate_page_analytics() wrote %d rows for %s"
+      % (one("SELECT visittrack.aggregate_page_analytics()"), one("SELECT visittrack.utc_yesterday()")))
+
+heading("12. Use case 3: which pages are most popular? top_pages(7)")
+table("SELECT * FROM visittrack.top_pages(7)")
+table("SELECT url_path, total_views AS views, unique_visitors AS visitors, avg_time_on_page_seconds AS avg_time,"
+      " entries, exits, bounces FROM visittrack.page_analytics WHERE date = visittrack.utc_yesterday()"
+      " ORDER BY total_views DESC, url_path LIMIT 6")
+say("The bots' %d views are not in these counts." % one(
+    "SELECT count(*) FROM visittrack.anonymous_page_view WHERE is_bot"))
+
+heading("13. Use case 2: what do anonymous visitors do before signing up? conversion_funnel(30)")
+table("SELECT * FROM visittrack.conversion_funnel(30)")
+table("SELECT * FROM visittrack.conversion_landing_pages(30, 5)")
+table("SELECT * FROM visittrack.conversion_referrers(30, 5)")
+table("SELECT u.username, e.metadata->'pages_visited' AS pages, e.metadata->'duration_seconds' AS seconds,"
+      " e.metadata->>'landing_page' AS landing_page, e.metadata->>'referrer' AS referrer"
+      "  FROM visittrack.user_event e JOIN visittrack.user_session u USING (user_id)"
+      " WHERE e.event_type = 'account_created' ORDER BY u.username")
+say("Sessions that did not reach 5 pages are never written to anonymous_session unless they convert, "
+    "so the funnel counts the persisted ones (doc/analytics.md).")
+
+heading("14. Use case 4: do signed-in users spend more time on the site? session_duration_comparison(7)")
+table("SELECT * FROM visittrack.session_duration_comparison(7)")
 print("\nDemo finished.")

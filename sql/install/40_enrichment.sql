@@ -101,12 +101,16 @@ BEGIN
          ORDER BY s.session_start
          LIMIT max_rows
            FOR UPDATE OF s SKIP LOCKED)
+    -- A NULL user agent here means "not known to visittrack" (a session that
+    -- link_conversion persisted from its page views, or page views sent
+    -- without one), not a client that sent none: it does not make a bot, as
+    -- it does not on the request path (track_page_view).
     UPDATE anonymous_session a
        SET device_type = t.device_type,
            browser = t.browser,
            os = t.os,
            location_data = coalesce(t.location, '{}'),
-           is_bot = a.is_bot OR t.is_bot,
+           is_bot = a.is_bot OR (t.is_bot AND a.user_agent IS NOT NULL),
            enriched_at = now()
       FROM todo t
      WHERE a.session_id = t.session_id AND a.session_start = t.session_start;

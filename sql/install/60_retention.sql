@@ -1,0 +1,229 @@
+--
+-- Retention of anonymous data and the pg_cron jobs.  See doc/operations.md
+-- ("Retention", "Scheduling").
+--
+
+-- Removes anonymous sessions (by session_start) and page views (by
+-- viewed_at) older than now() - retention; returns rows removed.  Daily
+-- partitions entirely older than the cutoff are counted and dropped; rows
+-- are deleted only in the partition holding the cutoff and in the DEFAULT
+-- partition, so the cost does not grow with the rows removed.  Deletes run
+-- first and drops last: the ACCESS EXCLUSIVE locks that DROP takes on the
+-- parent tables (held until commit) then last a few milliseconds only.  A
+-- drop that cannot get its lock within lock_timeout (5 s) is skipped with a
+-- warning and done by the next run.
+--
+-- retention NULL (the default) means visittrack.anon_retention (90 days
+-- unless set otherwise).  An explicit retention must be at least one day and
+-- at most 100 years; shorter windows (tests) are set through
+-- visittrack.anon_retention, which only a superuser can change.
+CREATE FUNCTION cleanup_anonymous_data(retention interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, visittrack
+SET lock_timeout = '5s'
+AS $$
+DECLARE
+    cutoff timestamptz;
+    t record;
+    p record;
+    n bigint;
+    removed bigint := 0;
+    to_drop text[] := '{}';
+    part text;
+BEGIN
+    IF retention IS NULL THEN
+        retention := make_interval(secs => (windows()).anon_retention);
+    ELSIF retention < interval '1 day' THEN
+        RAISE EXCEPTION 'retention must be at least 1 day, got %', retention
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'To keep anonymous data for less than a day (tests), set visittrack.anon_retention as a superuser and call cleanup_anonymous_data() without an argument.';
+    ELSIF retention > interval '36500 days' THEN
+        RAISE EXCEPTION 'retention must be at most 100 years, got %', retention
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    cutoff := now() - retention;
+
+    FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
+                                   ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
+    LOOP
+        FOR p IN
+            SELECT c.relname,
+                   c.relpartbound IS NOT NULL
+                       AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
+                   (regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                                 'FROM \(''([^'']*)''\) TO'))[1]::timestamptz AS lower_bound,
+                   (regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                                 'TO \(''([^'']*)''\)'))[1]::timestamptz AS upper_bound
+              FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = format('visittrack.%I', t.tbl)::regclass
+             ORDER BY 1
+        LOOP
+            IF p.upper_bound IS NOT NULL AND p.upper_bound <= cutoff THEN
+                to_drop := to_drop || p.relname::text;
+            ELSIF p.is_default OR p.lower_bound < cutoff THEN
+                -- the boundary day, and rows of days without a partition
+                EXECUTE format('DELETE FROM visittrack.%I WHERE %I < $1', p.relname, t.col)
+                    USING cutoff;
+                GET DIAGNOSTICS n = ROW_COUNT;
+                removed := removed + n;
+            END IF;
+        END LOOP;
+    END LOOP;
+
+    FOREACH part IN ARRAY to_drop
+    LOOP
+        BEGIN
+            -- lock before counting, so no row arrives between count and drop
+            EXECUTE format('LOCK TABLE visittrack.%I IN ACCESS EXCLUSIVE MODE', part);
+            EXECUTE format('SELECT count(*) FROM visittrack.%I', part) INTO n;
+            EXECUTE format('DROP TABLE visittrack.%I', part);
+            removed := removed + n;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE WARNING 'visittrack: partition % was not dropped: it is in use', part
+                USING HINT = 'The next cleanup_anonymous_data() run drops it.';
+        END;
+    END LOOP;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION cleanup_anonymous_data(interval) IS
+'removes anonymous sessions and page views older than the retention (NULL: visittrack.anon_retention, 90 days) by dropping whole daily partitions; returns rows removed';
+
+-- The pg_cron jobs visittrack wants for one database (doc/operations.md).
+-- The last one runs in the pg_cron database itself (the current one) and
+-- keeps a week of run history for visittrack's jobs; it is shared by every
+-- database scheduled from here.
+CREATE FUNCTION cron_job_specs(target_database name)
+RETURNS TABLE (job_name text, schedule text, command text, database text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, visittrack
+AS $$
+    SELECT 'visittrack-' || j.task
+               || CASE WHEN j.per_database AND target_database <> current_database()
+                       THEN '@' || target_database ELSE '' END,
+           j.schedule, j.command,
+           CASE WHEN j.per_database THEN target_database ELSE current_database() END::text
+      FROM (VALUES
+        (1, 'aggregate', true, '10 0 * * *', 'SELECT visittrack.aggregate_page_analytics()'),
+        (2, 'cleanup', true, '20 0 * * *',
+         'SELECT visittrack.ensure_partitions(); SELECT visittrack.cleanup_anonymous_data()'),
+        (3, 'finalize', true, '* * * * *',
+         'SELECT visittrack.end_expired_sessions(); SELECT visittrack.finalize_anonymous_sessions(); '
+         'SELECT visittrack.reconcile_hot_state(); SELECT visittrack.purge_hot_state(); '
+         'SELECT visittrack.enrich_pending()'),
+        (4, 'cron-history', false, '30 0 * * *',
+         'DELETE FROM cron.job_run_details WHERE end_time < now() - interval ''7 days'' '
+         'AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE ''visittrack-%'')')
+      ) AS j(n, task, per_database, schedule, command)
+     ORDER BY j.n
+$$;
+COMMENT ON FUNCTION cron_job_specs(name) IS
+'the pg_cron jobs schedule_jobs() registers for a database: name, schedule (UTC), command';
+
+-- ERROR unless pg_cron is usable from this database.
+CREATE FUNCTION require_pg_cron()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, visittrack
+AS $$
+DECLARE
+    cron_db text := current_setting('cron.database_name', true);
+BEGIN
+    IF to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NOT NULL THEN
+        RETURN;
+    END IF;
+    IF cron_db IS NOT NULL AND cron_db <> current_database() THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('pg_cron runs its jobs from database "%s" (cron.database_name).', cron_db),
+                  HINT = format('In database "%s": CREATE EXTENSION pg_cron; CREATE EXTENSION visittrack; SELECT visittrack.schedule_jobs(%L);',
+                                cron_db, current_database());
+    END IF;
+    RAISE EXCEPTION 'pg_cron is not installed in this database'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Add pg_cron to shared_preload_libraries (and set cron.database_name), restart, then run CREATE EXTENSION pg_cron.';
+END
+$$;
+
+-- Registers (or updates: cron.schedule_in_database is an upsert by name)
+-- the jobs for target_database, from the database where pg_cron is
+-- installed.  The minutely job is registered only when visittrack's
+-- background worker is not running in target_database, and removed when it
+-- is.  Returns the jobs now registered for target_database.
+CREATE FUNCTION schedule_jobs(target_database name DEFAULT current_database())
+RETURNS TABLE (job_name text, schedule text, command text, database text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, visittrack
+AS $$
+DECLARE
+    j record;
+    worker jsonb := status()->'worker';
+    worker_here boolean;
+BEGIN
+    IF target_database IS NULL THEN
+        RAISE EXCEPTION 'target_database must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM require_pg_cron();
+    IF NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = target_database) THEN
+        RAISE EXCEPTION 'database "%" does not exist', target_database
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    worker_here := worker->>'pid' IS NOT NULL AND worker->>'database' = target_database;
+
+    FOR j IN SELECT * FROM cron_job_specs(target_database) LOOP
+        IF j.job_name LIKE 'visittrack-finalize%' AND worker_here THEN
+            IF EXISTS (SELECT 1 FROM cron.job c WHERE c.jobname = j.job_name
+                                                  AND c.username = current_user) THEN
+                PERFORM cron.unschedule(j.job_name);
+            END IF;
+            CONTINUE;
+        END IF;
+        PERFORM cron.schedule_in_database(j.job_name, j.schedule, j.command, j.database);
+    END LOOP;
+
+    RETURN QUERY
+    SELECT c.jobname::text, c.schedule, c.command, c.database
+      FROM cron.job c JOIN cron_job_specs(target_database) s ON s.job_name = c.jobname
+     WHERE c.username = current_user
+     ORDER BY c.jobname;
+END
+$$;
+COMMENT ON FUNCTION schedule_jobs(name) IS
+'registers the pg_cron jobs (daily aggregation, daily cleanup and partitions, minutely finalization when the worker is not running) for a database; call it where pg_cron is installed; idempotent';
+
+-- Removes the jobs of target_database; returns how many were removed.
+CREATE FUNCTION unschedule_jobs(target_database name DEFAULT current_database())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, visittrack
+AS $$
+DECLARE
+    j record;
+    removed integer := 0;
+BEGIN
+    IF target_database IS NULL THEN
+        RAISE EXCEPTION 'target_database must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM require_pg_cron();
+    FOR j IN SELECT c.jobname FROM cron.job c JOIN cron_job_specs(target_database) s
+                                  ON s.job_name = c.jobname
+              WHERE c.username = current_user AND c.jobname <> 'visittrack-cron-history' LOOP
+        PERFORM cron.unschedule(j.jobname);
+        removed := removed + 1;
+    END LOOP;
+    -- the shared history job goes with the last database scheduled from here
+    IF NOT EXISTS (SELECT 1 FROM cron.job c WHERE c.username = current_user
+                      AND c.jobname LIKE 'visittrack-%' AND c.jobname <> 'visittrack-cron-history')
+       AND EXISTS (SELECT 1 FROM cron.job c WHERE c.username = current_user
+                      AND c.jobname = 'visittrack-cron-history') THEN
+        PERFORM cron.unschedule('visittrack-cron-history');
+        removed := removed + 1;
+    END IF;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION unschedule_jobs(name) IS
+'removes the pg_cron jobs schedule_jobs() registered for a database; returns how many; idempotent';

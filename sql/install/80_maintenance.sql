@@ -6,7 +6,13 @@
 -- for first_day .. last_day (UTC days) that do not exist yet, moving any
 -- rows that had landed in the DEFAULT partition for those days.  Returns the
 -- number of partitions created.
-CREATE FUNCTION ensure_partitions(first_day date DEFAULT (now() AT TIME ZONE 'UTC')::date - 1,
+--
+-- By default it works ahead, from tomorrow: attaching a partition for a day
+-- that is receiving inserts races with them (an insert routed to the
+-- default partition just before the attach fails its partition check just
+-- after).  Days before tomorrow, e.g. the day of installation, stay in the
+-- default partition unless asked for explicitly, at a quiet time.
+CREATE FUNCTION ensure_partitions(first_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 1,
                                   last_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 7)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -29,6 +35,19 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'Ask for at most ten years at a time.';
     END IF;
+    -- Nothing missing (the usual hourly case): done, without taking a lock.
+    IF NOT EXISTS (
+        SELECT 1 FROM generate_series(first_day, last_day, interval '1 day') g,
+                      unnest(ARRAY['anonymous_session', 'anonymous_page_view']) tbl
+         WHERE to_regclass(format('visittrack.%I', tbl || '_p' || to_char(g, 'YYYYMMDD'))) IS NULL)
+    THEN
+        RETURN 0;
+    END IF;
+    -- ATTACH takes an exclusive lock on the default partition.  Take both
+    -- now, in the order page views lock them (page views' first, at
+    -- executor start; sessions' when a row is routed), so that a page view
+    -- holding one never waits for us holding the other.
+    LOCK TABLE anonymous_page_view_default, anonymous_session_default IN ACCESS EXCLUSIVE MODE;
     FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
                                    ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
     LOOP

@@ -60,3 +60,8 @@ ANALYZE bench.session;
 SELECT count(visittrack.log_event(md5('user' || i)::uuid, 'login', 'Signed in'))
   FROM generate_series(1, 2000) AS i;
 VACUUM ANALYZE;
+
+-- A reference that is not visittrack: what any durable one-row write costs
+-- here (bench/pgbench/commit_probe.sql).
+CREATE TABLE bench.commit_probe (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v integer);
+GRANT INSERT ON bench.commit_probe TO vt_app;

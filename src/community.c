@@ -24,6 +24,7 @@
 
 #include "events.h"
 #include "fingerprint.h"
+#include "commit_mode.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
@@ -96,6 +97,7 @@ vt_community_visit(PG_FUNCTION_ARGS)
 
 	if (ua_raw && vt_ua_is_bot_on_request(ua_raw))
 		PG_RETURN_VOID();		/* bots are not visitors */
+	vt_tracking_write();
 
 	cross_division = visitor_division && community_division &&
 		strcmp(visitor_division, community_division) != 0;

@@ -12,6 +12,7 @@
 #include "utils/jsonb.h"
 
 #include "events.h"
+#include "commit_mode.h"
 #include "guc.h"
 #include "input.h"
 #include "spi_util.h"
@@ -88,6 +89,7 @@ vt_log_event(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();		/* anonymous: never stored */
+	vt_tracking_write();
 
 	PG_RETURN_INT64(vt_event_insert(PG_GETARG_DATUM(0), event_type,
 									vt_normalise_text(vt_text_arg(fcinfo, 2), VT_MAX_DESCRIPTION),

@@ -35,6 +35,8 @@ int			vt_community_window = 5 * 60;
 int			vt_anon_persist_every = 5;
 int			vt_anon_retention = 90 * 86400;
 
+bool		vt_async_commit = true;
+
 int			vt_max_url_length = 2048;
 int			vt_max_user_agent_length = 512;
 
@@ -142,6 +144,12 @@ vt_define_settings(void)
 	define_seconds("visittrack.anon_retention",
 				   gettext_noop("How long anonymous sessions and page views are kept."),
 				   &vt_anon_retention, 90 * 86400, 60);
+
+	DefineCustomBoolVariable("visittrack.async_commit",
+							 gettext_noop("Transactions that record tracking data commit without waiting for their WAL to reach disk."),
+							 gettext_noop("Like SET LOCAL synchronous_commit = off, for the whole calling transaction."),
+							 &vt_async_commit, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("visittrack.max_url_length",
 							gettext_noop("URLs, referrers and page names longer than this many bytes are cut."),

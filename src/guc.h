@@ -33,6 +33,9 @@ extern int	vt_community_window;
 extern int	vt_anon_persist_every;	/* pages */
 extern int	vt_anon_retention;
 
+/* commit of tracking transactions (commit_mode.c) */
+extern bool vt_async_commit;
+
 /* input normalisation */
 extern int	vt_max_url_length;
 extern int	vt_max_user_agent_length;

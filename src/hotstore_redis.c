@@ -55,51 +55,56 @@ static VtRedisScript session_pages_script = {
 
 /*
  * One page view of an anonymous visitor.  KEYS[1]: anon_session:{fp}.
- * ARGV: 1 session id for a new session, 2 now (ISO), 3 url, 4 referrer
- * ('' = none), 5 ttl ms, 6 this view's viewed_at (PostgreSQL microseconds),
- * 7 fingerprint.  Returns {pages, new?, session id, started_at, landing
- * page, referrer, previous view's viewed_at}.
+ * ARGV: 1 session id for a new session, 2 now (ISO, the view's viewed_at),
+ * 3 url, 4 referrer ('' = none), 5 ttl ms, 6 fingerprint.  Returns {pages,
+ * new?, session id, started_at, landing page, referrer, last_activity before
+ * this view = the previous view's viewed_at}.
  */
 #define LUA_ANON_TOUCH \
 	"local k = KEYS[1]\n" \
 	"local new = 0\n" \
 	"if redis.call('EXISTS', k) == 0 then\n" \
-	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[7],\n" \
+	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[6],\n" \
 	"             'started_at', ARGV[2], 'landing_page', ARGV[3], 'referrer', ARGV[4],\n" \
 	"             'is_active', 'true')\n" \
 	"  new = 1\n" \
 	"end\n" \
 	"local n = redis.call('HINCRBY', k, 'pages_visited', 1)\n" \
-	"local s = redis.call('HMGET', k, 'session_id', 'started_at', 'landing_page', 'referrer', 'last_view')\n" \
-	"redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3], 'last_view', ARGV[6])\n" \
+	"local s = redis.call('HMGET', k, 'session_id', 'started_at', 'landing_page', 'referrer', 'last_activity')\n" \
+	"redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3])\n" \
 	"redis.call('PEXPIRE', k, ARGV[5])\n" \
 	"return {n, new, s[1], s[2], s[3], s[4], s[5]}\n"
 
 /*
  * Merge a session from the local store into KEYS[1].  Same session in
  * Redis: the larger count and the later view win.  Another session in
- * Redis: the one with the later view wins.  ARGV from M: M session id,
- * M+1 started_at, M+2 last_activity, M+3 pages, M+4 current page, M+5
- * landing page, M+6 referrer, M+7 last view (PostgreSQL us), M+8 fingerprint.
+ * Redis: the one with the later view wins.  Times compare as ISO strings,
+ * once given the same shape (vt_iso_format leaves out zero microseconds).
+ * ARGV from M: M session id, M+1 started_at, M+2 last_activity (ISO), M+3
+ * pages, M+4 current page, M+5 landing page, M+6 referrer, M+7 fingerprint.
  */
 #define LUA_ANON_MERGE(M) \
 	"local m = " #M "\n" \
-	"local cur = redis.call('HMGET', KEYS[1], 'session_id', 'pages_visited', 'last_view')\n" \
-	"local last = tonumber(cur[3]) or 0\n" \
+	"local function ts(t)\n" \
+	"  if not t then return '' end\n" \
+	"  if string.find(t, '.', 1, true) then return t end\n" \
+	"  return string.sub(t, 1, -2) .. '.000000Z'\n" \
+	"end\n" \
+	"local cur = redis.call('HMGET', KEYS[1], 'session_id', 'pages_visited', 'last_activity')\n" \
+	"local last = ts(cur[3])\n" \
 	"local merged = 0\n" \
 	"if cur[1] == ARGV[m] then\n" \
 	"  if tonumber(ARGV[m+3]) > (tonumber(cur[2]) or 0) then\n" \
 	"    redis.call('HSET', KEYS[1], 'pages_visited', ARGV[m+3]) end\n" \
-	"  if tonumber(ARGV[m+7]) > last then\n" \
-	"    redis.call('HSET', KEYS[1], 'last_view', ARGV[m+7], 'last_activity', ARGV[m+2],\n" \
-	"               'current_page', ARGV[m+4]) end\n" \
+	"  if ts(ARGV[m+2]) > last then\n" \
+	"    redis.call('HSET', KEYS[1], 'last_activity', ARGV[m+2], 'current_page', ARGV[m+4]) end\n" \
 	"  merged = 1\n" \
-	"elseif (not cur[1]) or last < tonumber(ARGV[m+7]) then\n" \
+	"elseif (not cur[1]) or last < ts(ARGV[m+2]) then\n" \
 	"  redis.call('DEL', KEYS[1])\n" \
-	"  redis.call('HSET', KEYS[1], 'session_id', ARGV[m], 'device_fingerprint', ARGV[m+8],\n" \
+	"  redis.call('HSET', KEYS[1], 'session_id', ARGV[m], 'device_fingerprint', ARGV[m+7],\n" \
 	"    'started_at', ARGV[m+1], 'last_activity', ARGV[m+2], 'pages_visited', ARGV[m+3],\n" \
 	"    'current_page', ARGV[m+4], 'landing_page', ARGV[m+5], 'referrer', ARGV[m+6],\n" \
-	"    'last_view', ARGV[m+7], 'is_active', 'true')\n" \
+	"    'is_active', 'true')\n" \
 	"  merged = 2\n" \
 	"end\n"
 
@@ -108,18 +113,18 @@ static VtRedisScript anon_touch_script = {LUA_ANON_TOUCH};
 /*
  * A page view while hot state written to PostgreSQL during an outage may
  * not have reached Redis yet: merge the visitor's local session first, in
- * the same script, so that the view continues it.  ARGV 1-7 as for the
- * touch, 8-16 the local session (see LUA_ANON_MERGE).
+ * the same script, so that the view continues it.  ARGV 1-6 as for the
+ * touch, 7-14 the local session (see LUA_ANON_MERGE).
  */
 static VtRedisScript anon_touch_merged_script = {
-	LUA_ANON_MERGE(8)
+	LUA_ANON_MERGE(7)
 	LUA_ANON_TOUCH
 };
 
-/* Reconciliation: ARGV 1-9 the local session, 10 ttl ms. */
+/* Reconciliation: ARGV 1-8 the local session, 9 ttl ms. */
 static VtRedisScript anon_merge_script = {
 	LUA_ANON_MERGE(1)
-	"if merged > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[10]) end\n"
+	"if merged > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[9]) end\n"
 	"return merged\n"
 };
 
@@ -421,7 +426,6 @@ args_local_session(Args *a, const HotAnon *local)
 	arg(a, local->current_page);
 	arg(a, local->landing_page);
 	arg(a, local->referrer);
-	arg(a, int_text(local->last_view_at));
 	arg(a, local->fingerprint);
 }
 
@@ -432,14 +436,13 @@ anon_touch(HotAnonTouch *t, const HotAnon *local)
 	size_t		keylen = strlen(key);
 	Args		a = {0};
 	redisReply *r;
-	char	   *last_view;
+	char	   *previous;
 
 	arg(&a, local ? local->session_id : t->new_session_id);
 	arg(&a, iso_text(t->now));
 	arg(&a, t->url);
 	arg(&a, t->referrer);
 	arg(&a, int_text((int64) t->ttl_seconds * 1000));
-	arg(&a, int_text(t->now));
 	arg(&a, t->fingerprint);
 	if (local)
 		args_local_session(&a, local);
@@ -463,10 +466,11 @@ anon_touch(HotAnonTouch *t, const HotAnon *local)
 	t->first_referrer = reply_string(r->element[5]);
 	if (t->first_referrer && t->first_referrer[0] == '\0')
 		t->first_referrer = NULL;
-	last_view = reply_string(r->element[6]);
+	previous = reply_string(r->element[6]);
 	vt_redis_free(r);
 
-	t->prev_view_at = last_view ? (TimestampTz) strtoll(last_view, NULL, 10) : 0;
+	if (previous == NULL || !vt_iso_parse(previous, &t->prev_view_at))
+		t->prev_view_at = 0;
 	return t->session_id != NULL;
 }
 
@@ -510,7 +514,10 @@ redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 		else if (strcmp(f, "started_at") == 0)
 			vt_iso_parse(v, &out->started_at);
 		else if (strcmp(f, "last_activity") == 0)
+		{
 			vt_iso_parse(v, &out->last_activity);
+			out->last_view_at = out->last_activity;
+		}
 		else if (strcmp(f, "pages_visited") == 0)
 			out->pages_visited = (int32) strtol(v, NULL, 10);
 		else if (strcmp(f, "current_page") == 0)
@@ -519,8 +526,6 @@ redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 			out->landing_page = v;
 		else if (strcmp(f, "referrer") == 0)
 			out->referrer = v[0] ? v : NULL;
-		else if (strcmp(f, "last_view") == 0)
-			out->last_view_at = (TimestampTz) strtoll(v, NULL, 10);
 	}
 	vt_redis_free(r);
 	out->fingerprint = pstrdup(fingerprint);

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include "common/pg_prng.h"
 #include "common/string.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -210,16 +211,21 @@ vt_inet_text(inet *ip)
 	return DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip)));
 }
 
+/*
+ * Session ids identify, they do not authenticate: the backend's PRNG
+ * (seeded from a strong source at backend start) is enough, and much
+ * cheaper than pg_strong_random on every page view.
+ */
 char *
 vt_random_uuid(void)
 {
 	unsigned char b[16];
+	uint64		hi = pg_prng_uint64(&pg_global_prng_state);
+	uint64		lo = pg_prng_uint64(&pg_global_prng_state);
 	char	   *out = palloc(37);
 
-	if (!pg_strong_random(b, sizeof(b)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random values")));
+	memcpy(b, &hi, 8);
+	memcpy(b + 8, &lo, 8);
 	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 	snprintf(out, 37,

@@ -18,9 +18,13 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "commit_mode.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
@@ -40,42 +44,121 @@ text_datum(const char *s, char *null_flag)
 }
 
 /*
- * Write the rows of one anonymous page view (see the file comment).  The
- * session upsert only ever moves pages_visited and last_activity forward, so
- * concurrent views of one session may commit in any order.
+ * The statement that writes one anonymous page view: the page view row,
+ * every anon_persist_every pages the session row (pages and last activity
+ * only move forward, so concurrent views may commit in any order), and --
+ * when there is a previous view -- that view's time on page.
+ *
+ * The previous view is updated in its day's partition, named in the
+ * statement: through the partitioned parent, PostgreSQL 15's cached generic
+ * plan would lock and set up every one of the ~90 day partitions on each
+ * call, a third of the page view's CPU (doc/performance.md).  So there is
+ * one prepared statement per partition in use (two at most at any time:
+ * today's and, around midnight, yesterday's), plus one for first views.
  */
+#define SESSION_AND_VIEW_SQL \
+	" sess AS (" \
+	"  INSERT INTO visittrack.anonymous_session AS a" \
+	"   (session_id, device_fingerprint, session_start, last_activity, ip_address," \
+	"    user_agent, pages_visited, landing_page, referrer, is_bot)" \
+	"  SELECT $1, $2, $9, $7, $10, $11, $12, $13, $14, $6 WHERE $15" \
+	"  ON CONFLICT (session_id, session_start) DO UPDATE SET" \
+	"    pages_visited = GREATEST(a.pages_visited, excluded.pages_visited)," \
+	"    last_activity = GREATEST(a.last_activity, excluded.last_activity)," \
+	"    ip_address = COALESCE(a.ip_address, excluded.ip_address)," \
+	"    user_agent = COALESCE(a.user_agent, excluded.user_agent)" \
+	"  RETURNING 1)" \
+	" INSERT INTO visittrack.anonymous_page_view" \
+	"  (session_id, device_fingerprint, url, url_name, page_type, referrer, is_bot, viewed_at)" \
+	" VALUES ($1, $2, $3, $4, $5, $16, $6, $7)"
+
+#define VIEW_ARG_TYPES \
+	{UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, \
+	 TIMESTAMPTZOID, TIMESTAMPTZOID, INETOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, \
+	 BOOLOID, TEXTOID}
+
+static VtQuery first_view_q = {
+	"WITH" SESSION_AND_VIEW_SQL, 16, VIEW_ARG_TYPES
+};
+
+#define PARTITION_QUERIES 4
+
+typedef struct PartitionQuery
+{
+	char		partition[NAMEDATALEN];
+	VtQuery		query;
+	uint64		last_used;
+} PartitionQuery;
+
+static PartitionQuery partition_queries[PARTITION_QUERIES];
+static uint64 use_counter = 0;
+
+/* The table holding page views of the UTC day of ts: its partition or the default. */
+static void
+partition_for(TimestampTz ts, char *name)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) == 0)
+	{
+		snprintf(name, NAMEDATALEN, "anonymous_page_view_p%04d%02d%02d",
+				 tm.tm_year, tm.tm_mon, tm.tm_mday);
+		if (OidIsValid(get_relname_relid(name, vt_schema_oid())))
+			return;
+	}
+	strlcpy(name, "anonymous_page_view_default", NAMEDATALEN);
+}
+
+/* The statement updating the previous view in its partition, prepared once. */
+static VtQuery *
+query_with_previous_view(TimestampTz prev_view_at)
+{
+	static const Oid types[] = VIEW_ARG_TYPES;
+	char		name[NAMEDATALEN];
+	PartitionQuery *slot = NULL;
+	int			i;
+
+	partition_for(prev_view_at, name);
+	for (i = 0; i < PARTITION_QUERIES; i++)
+	{
+		if (strcmp(partition_queries[i].partition, name) == 0)
+		{
+			slot = &partition_queries[i];
+			break;
+		}
+		if (slot == NULL || partition_queries[i].last_used < slot->last_used)
+			slot = &partition_queries[i];	/* least recently used so far */
+	}
+	if (strcmp(slot->partition, name) != 0)
+	{
+		/* a new partition: replace the least recently used statement */
+		vt_spi_forget(&slot->query);
+		if (slot->query.sql)
+			pfree((char *) slot->query.sql);
+		memset(&slot->query, 0, sizeof(slot->query));
+		strlcpy(slot->partition, name, NAMEDATALEN);
+		slot->query.sql = MemoryContextStrdup(TopMemoryContext, psprintf(
+			"WITH prev AS ("
+			"  UPDATE visittrack.%s"
+			"     SET time_on_page_seconds ="
+			"         GREATEST(0, floor(extract(epoch FROM $7 - viewed_at)))::integer"
+			"   WHERE session_id = $1 AND viewed_at = $8 AND time_on_page_seconds IS NULL"
+			"  RETURNING 1)," SESSION_AND_VIEW_SQL, quote_identifier(name)));
+		slot->query.nargs = lengthof(types);
+		memcpy(slot->query.argtypes, types, sizeof(types));
+	}
+	slot->last_used = ++use_counter;
+	return &slot->query;
+}
+
 static void
 record_anonymous_view(const VtAnonView *v, const HotAnonTouch *t, bool persist)
 {
-	static VtQuery q = {
-		"WITH prev AS ("
-		"  UPDATE visittrack.anonymous_page_view"
-		"     SET time_on_page_seconds ="
-		"         GREATEST(0, floor(extract(epoch FROM $7 - viewed_at)))::integer"
-		"   WHERE $8::timestamptz IS NOT NULL AND session_id = $1 AND viewed_at = $8"
-		"     AND time_on_page_seconds IS NULL"
-		"  RETURNING 1),"
-		" sess AS ("
-		"  INSERT INTO visittrack.anonymous_session AS a"
-		"   (session_id, device_fingerprint, session_start, last_activity, ip_address,"
-		"    user_agent, pages_visited, landing_page, referrer, is_bot)"
-		"  SELECT $1, $2, $9, $7, $10, $11, $12, $13, $14, $6 WHERE $15"
-		"  ON CONFLICT (session_id, session_start) DO UPDATE SET"
-		"    pages_visited = GREATEST(a.pages_visited, excluded.pages_visited),"
-		"    last_activity = GREATEST(a.last_activity, excluded.last_activity),"
-		"    ip_address = COALESCE(a.ip_address, excluded.ip_address),"
-		"    user_agent = COALESCE(a.user_agent, excluded.user_agent)"
-		"  RETURNING 1)"
-		" INSERT INTO visittrack.anonymous_page_view"
-		"  (session_id, device_fingerprint, url, url_name, page_type, referrer, is_bot, viewed_at)"
-		" VALUES ($1, $2, $3, $4, $5, $16, $6, $7)",
-		16, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID,
-			TIMESTAMPTZOID, TIMESTAMPTZOID, INETOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
-		BOOLOID, TEXTOID}
-	};
 	Datum		values[16];
 	char		nulls[16];
 	inet	   *ip = vt_ip_for_storage(v->ip);
+	VtQuery    *q;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(t->session_id));
@@ -98,7 +181,8 @@ record_anonymous_view(const VtAnonView *v, const HotAnonTouch *t, bool persist)
 	values[15] = text_datum(v->referrer, &nulls[15]);
 
 	vt_spi_connect();
-	vt_spi_run(&q, values, nulls, false, 0);
+	q = t->prev_view_at ? query_with_previous_view(t->prev_view_at) : &first_view_q;
+	vt_spi_run(q, values, nulls, false, 0);
 	vt_spi_finish();
 }
 
@@ -170,6 +254,7 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 	v.page_type = vt_normalise_text(vt_text_arg(fcinfo, 8), VT_MAX_NAME_LENGTH);
 	v.is_bot = ua_raw != NULL && vt_ua_is_bot_on_request(ua_raw);
 	v.now = GetCurrentTransactionStartTimestamp();
+	vt_tracking_write();
 	if (session_id)
 		vt_check_key_id(session_id, "session_id");
 	if (fp)

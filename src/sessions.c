@@ -19,6 +19,7 @@
 #include "utils/uuid.h"
 
 #include "fingerprint.h"
+#include "commit_mode.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
@@ -130,6 +131,7 @@ vt_session_start(PG_FUNCTION_ARGS)
 		fast_fp = vt_fingerprint(ip, ua_raw, NULL, NULL);
 	ip_stored = vt_ip_for_storage(ip);
 
+	vt_tracking_write();
 	end_if_expired(session_id);
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -252,6 +254,7 @@ vt_session_touch(PG_FUNCTION_ARGS)
 	vt_check_key_id(page.session_id, "session_id");
 	page.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
 
+	vt_tracking_write();
 	pages = vt_session_page(&page);
 	if (pages < 0)
 		PG_RETURN_NULL();
@@ -280,6 +283,7 @@ vt_session_end(PG_FUNCTION_ARGS)
 	vt_check_key_id(session_id, "session_id");
 	values[0] = CStringGetTextDatum(session_id);
 
+	vt_tracking_write();
 	vt_spi_connect();
 	vt_spi_run(&q, values, NULL, false, 0);
 	known = vt_spi_bool(0, 1, false);

@@ -71,6 +71,28 @@ search_path_for_plans(void)
 }
 
 void
+vt_spi_forget(VtQuery *query)
+{
+	VtQuery   **link = &prepared_queries;
+
+	while (*link && *link != query)
+		link = &(*link)->next_prepared;
+	if (*link)
+		*link = query->next_prepared;
+	if (query->plan)
+		SPI_freeplan(query->plan);
+	query->plan = NULL;
+	query->next_prepared = NULL;
+}
+
+Oid
+vt_schema_oid(void)
+{
+	(void) search_path_for_plans();
+	return schema_oid;
+}
+
+void
 vt_spi_connect(void)
 {
 	SPI_connect();

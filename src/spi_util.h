@@ -37,6 +37,12 @@ extern void vt_spi_finish(void);
 extern uint64 vt_spi_run(VtQuery *query, Datum *values, const char *nulls,
 						 bool read_only, long max_rows);
 
+/* Free a query's plan and take it off the list of prepared queries. */
+extern void vt_spi_forget(VtQuery *query);
+
+/* OID of schema visittrack (ERROR if the extension is not installed) */
+extern Oid	vt_schema_oid(void);
+
 /* Result helpers over SPI_tuptable row "row", column "col" (1-based). */
 extern Datum vt_spi_datum(uint64 row, int col, bool *isnull);
 extern char *vt_spi_text(uint64 row, int col);	/* survives vt_spi_finish; NULL if null */

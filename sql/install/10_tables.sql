@@ -186,6 +186,7 @@ CREATE UNLOGGED TABLE hot_community_visitor (
     PRIMARY KEY (community_id, visitor_key)
 );
 CREATE INDEX hot_community_visitor_seen_idx ON hot_community_visitor (last_seen);
+CREATE INDEX hot_community_visitor_window_idx ON hot_community_visitor (community_id, last_seen);
 CREATE INDEX hot_community_visitor_key_idx ON hot_community_visitor (visitor_key);
 
 -- Redis keys that went stale while Redis was unreachable: the worker

@@ -18,6 +18,7 @@
 
 #include "hotstore.h"
 #include "isotime.h"
+#include "redis_client.h"
 #include "spi_util.h"
 
 static Datum
@@ -108,11 +109,12 @@ touch_result(HotAnonTouch *t)
 
 /*
  * One page view.  The common case is one UPDATE of a live row.  Without
- * one, the visitor may be in the middle of a session that Redis held when
- * it became unreachable (or that an unlogged table lost in a crash): its
- * page views tell, so the session continues from them when its latest view
- * is inside the idle window.  Otherwise a new session starts.  The upsert
- * counts on top of a row that a concurrent call created meanwhile.
+ * one, when Redis is configured, the visitor may be in the middle of a
+ * session that Redis held when it became unreachable: its page views tell,
+ * so the session continues from them when its latest view is inside the
+ * idle window.  Otherwise (and always without Redis, where this table is
+ * the only hot store) a new session starts.  The upsert counts on top of a
+ * row that a concurrent call created meanwhile.
  */
 static bool
 local_anon_touch(HotAnonTouch *t)
@@ -181,7 +183,7 @@ local_anon_touch(HotAnonTouch *t)
 
 	/* no live row: continue from the page views, or start a session */
 	values[2] = Int32GetDatum(t->ttl_seconds);
-	if (vt_spi_run(&seed_q, values, NULL, true, 1) == 1)
+	if (vt_redis_configured() && vt_spi_run(&seed_q, values, NULL, true, 1) == 1)
 	{
 		bool		isnull;
 

@@ -44,10 +44,11 @@ text_datum(const char *s, char *null_flag)
 }
 
 /*
- * The statement that writes one anonymous page view: the page view row,
- * every anon_persist_every pages the session row (pages and last activity
- * only move forward, so concurrent views may commit in any order), and --
- * when there is a previous view -- that view's time on page.
+ * Writing one anonymous page view: the page view row and -- when there is a
+ * previous view -- that view's time on page, in one statement; and every
+ * anon_persist_every pages the session row, in a second one (so the other
+ * views do not pay for setting it up).  The session upsert only moves pages
+ * and last activity forward, so concurrent views may commit in any order.
  *
  * The previous view is updated in its day's partition, named in the
  * statement: through the partitioned parent, PostgreSQL 15's cached generic
@@ -56,29 +57,29 @@ text_datum(const char *s, char *null_flag)
  * one prepared statement per partition in use (two at most at any time:
  * today's and, around midnight, yesterday's), plus one for first views.
  */
-#define SESSION_AND_VIEW_SQL \
-	" sess AS (" \
-	"  INSERT INTO visittrack.anonymous_session AS a" \
-	"   (session_id, device_fingerprint, session_start, last_activity, ip_address," \
-	"    user_agent, pages_visited, landing_page, referrer, is_bot)" \
-	"  SELECT $1, $2, $9, $7, $10, $11, $12, $13, $14, $6 WHERE $15" \
-	"  ON CONFLICT (session_id, session_start) DO UPDATE SET" \
-	"    pages_visited = GREATEST(a.pages_visited, excluded.pages_visited)," \
-	"    last_activity = GREATEST(a.last_activity, excluded.last_activity)," \
-	"    ip_address = COALESCE(a.ip_address, excluded.ip_address)," \
-	"    user_agent = COALESCE(a.user_agent, excluded.user_agent)" \
-	"  RETURNING 1)" \
-	" INSERT INTO visittrack.anonymous_page_view" \
-	"  (session_id, device_fingerprint, url, url_name, page_type, referrer, is_bot, viewed_at)" \
-	" VALUES ($1, $2, $3, $4, $5, $16, $6, $7)"
+#define INSERT_VIEW_SQL \
+	"INSERT INTO visittrack.anonymous_page_view" \
+	" (session_id, device_fingerprint, url, url_name, page_type, referrer, is_bot, viewed_at)" \
+	" VALUES ($1, $2, $3, $4, $5, $8, $6, $7)"
 
 #define VIEW_ARG_TYPES \
-	{UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, \
-	 TIMESTAMPTZOID, TIMESTAMPTZOID, INETOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, \
-	 BOOLOID, TEXTOID}
+	{UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, \
+	 TIMESTAMPTZOID}
 
-static VtQuery first_view_q = {
-	"WITH" SESSION_AND_VIEW_SQL, 16, VIEW_ARG_TYPES
+static VtQuery first_view_q = {INSERT_VIEW_SQL, 8, VIEW_ARG_TYPES};
+
+static VtQuery session_q = {
+	"INSERT INTO visittrack.anonymous_session AS a"
+	" (session_id, device_fingerprint, session_start, last_activity, ip_address,"
+	"  user_agent, pages_visited, landing_page, referrer, is_bot)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+	" ON CONFLICT (session_id, session_start) DO UPDATE SET"
+	"  pages_visited = GREATEST(a.pages_visited, excluded.pages_visited),"
+	"  last_activity = GREATEST(a.last_activity, excluded.last_activity),"
+	"  ip_address = COALESCE(a.ip_address, excluded.ip_address),"
+	"  user_agent = COALESCE(a.user_agent, excluded.user_agent)",
+	10, {UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INETOID, TEXTOID, INT4OID,
+	TEXTOID, TEXTOID, BOOLOID}
 };
 
 #define PARTITION_QUERIES 4
@@ -110,7 +111,7 @@ partition_for(TimestampTz ts, char *name)
 	strlcpy(name, "anonymous_page_view_default", NAMEDATALEN);
 }
 
-/* The statement updating the previous view in its partition, prepared once. */
+/* The statement that also closes the previous view, prepared once per partition. */
 static VtQuery *
 query_with_previous_view(TimestampTz prev_view_at)
 {
@@ -143,8 +144,8 @@ query_with_previous_view(TimestampTz prev_view_at)
 			"  UPDATE visittrack.%s"
 			"     SET time_on_page_seconds ="
 			"         GREATEST(0, floor(extract(epoch FROM $7 - viewed_at)))::integer"
-			"   WHERE session_id = $1 AND viewed_at = $8 AND time_on_page_seconds IS NULL"
-			"  RETURNING 1)," SESSION_AND_VIEW_SQL, quote_identifier(name)));
+			"   WHERE session_id = $1 AND viewed_at = $9 AND time_on_page_seconds IS NULL"
+			"  RETURNING 1) " INSERT_VIEW_SQL, quote_identifier(name)));
 		slot->query.nargs = lengthof(types);
 		memcpy(slot->query.argtypes, types, sizeof(types));
 	}
@@ -155,34 +156,45 @@ query_with_previous_view(TimestampTz prev_view_at)
 static void
 record_anonymous_view(const VtAnonView *v, const HotAnonTouch *t, bool persist)
 {
-	Datum		values[16];
-	char		nulls[16];
-	inet	   *ip = vt_ip_for_storage(v->ip);
-	VtQuery    *q;
+	Datum		values[10];
+	char		nulls[10];
+	Datum		session_id = DirectFunctionCall1(uuid_in, CStringGetDatum(t->session_id));
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(t->session_id));
+	values[0] = session_id;
 	values[1] = CStringGetTextDatum(v->fingerprint);
 	values[2] = CStringGetTextDatum(v->url);
 	values[3] = text_datum(v->url_name, &nulls[3]);
 	values[4] = text_datum(v->page_type, &nulls[4]);
 	values[5] = BoolGetDatum(v->is_bot);
 	values[6] = TimestampTzGetDatum(v->now);
-	values[7] = TimestampTzGetDatum(t->prev_view_at);
-	nulls[7] = t->prev_view_at ? ' ' : 'n';
-	values[8] = TimestampTzGetDatum(t->started_at);
-	values[9] = ip ? InetPGetDatum(ip) : (Datum) 0;
-	nulls[9] = ip ? ' ' : 'n';
-	values[10] = text_datum(v->user_agent, &nulls[10]);
-	values[11] = Int32GetDatum(t->pages_visited);
-	values[12] = text_datum(t->landing_page, &nulls[12]);
-	values[13] = text_datum(t->first_referrer, &nulls[13]);
-	values[14] = BoolGetDatum(persist);
-	values[15] = text_datum(v->referrer, &nulls[15]);
+	values[7] = text_datum(v->referrer, &nulls[7]);
+	values[8] = TimestampTzGetDatum(t->prev_view_at);
 
 	vt_spi_connect();
-	q = t->prev_view_at ? query_with_previous_view(t->prev_view_at) : &first_view_q;
-	vt_spi_run(q, values, nulls, false, 0);
+	if (t->prev_view_at)
+		vt_spi_run(query_with_previous_view(t->prev_view_at), values, nulls, false, 0);
+	else
+		vt_spi_run(&first_view_q, values, nulls, false, 0);
+
+	if (persist)
+	{
+		inet	   *ip = vt_ip_for_storage(v->ip);
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[0] = session_id;
+		values[1] = CStringGetTextDatum(v->fingerprint);
+		values[2] = TimestampTzGetDatum(t->started_at);
+		values[3] = TimestampTzGetDatum(v->now);
+		values[4] = ip ? InetPGetDatum(ip) : (Datum) 0;
+		nulls[4] = ip ? ' ' : 'n';
+		values[5] = text_datum(v->user_agent, &nulls[5]);
+		values[6] = Int32GetDatum(t->pages_visited);
+		values[7] = text_datum(t->landing_page, &nulls[7]);
+		values[8] = text_datum(t->first_referrer, &nulls[8]);
+		values[9] = BoolGetDatum(v->is_bot);
+		vt_spi_run(&session_q, values, nulls, false, 0);
+	}
 	vt_spi_finish();
 }
 

@@ -27,6 +27,7 @@
 #include "hotstore.h"
 #include "input.h"
 #include "isotime.h"
+#include "jsonbuf.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(vt_finalize_anonymous_sessions);
@@ -265,19 +266,6 @@ persist_target(const char *fp, const Target *t)
 	vt_spi_run(&q, values, nulls, false, 0);
 }
 
-static void
-json_member(StringInfo b, const char *name, const char *value)
-{
-	if (b->len > 1)
-		appendStringInfoChar(b, ',');
-	escape_json(b, name);
-	appendStringInfoChar(b, ':');
-	if (value)
-		escape_json(b, value);
-	else
-		appendStringInfoString(b, "null");
-}
-
 /*
  * link_conversion(user_id uuid, fingerprint text) returns uuid: the
  * visitor's latest anonymous session becomes converted_to_user, with one
@@ -351,22 +339,20 @@ vt_link_conversion(PG_FUNCTION_ARGS)
 	if (converted)
 	{
 		StringInfoData meta;
-		char		started_iso[VT_ISO_BUFLEN];
 
-		vt_iso_format(started, started_iso);
 		initStringInfo(&meta);
 		appendStringInfoChar(&meta, '{');
-		json_member(&meta, "from_anonymous_session", best.session_id);
-		appendStringInfo(&meta, ",\"pages_visited\":%d,\"duration_seconds\":%d", pages, duration);
-		json_member(&meta, "landing_page", landing);
-		json_member(&meta, "referrer", referrer);
-		json_member(&meta, "session_start", started_iso);
-		json_member(&meta, "device_fingerprint", fp);
+		vt_json_text(&meta, "from_anonymous_session", best.session_id);
+		vt_json_int(&meta, "pages_visited", pages);
+		vt_json_int(&meta, "duration_seconds", duration);
+		vt_json_text(&meta, "landing_page", landing);
+		vt_json_text(&meta, "referrer", referrer);
+		vt_json_time(&meta, "session_start", started);
+		vt_json_text(&meta, "device_fingerprint", fp);
 		appendStringInfoChar(&meta, '}');
 		vt_event_insert(PG_GETARG_DATUM(0), "account_created",
 						"Account created after anonymous browsing",
-						DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(meta.data))),
-						NULL, NULL);
+						vt_json_to_jsonb(&meta), NULL, NULL);
 	}
 	else if (!ours)
 		PG_RETURN_NULL();		/* converted to someone else: never re-linked */

@@ -29,6 +29,7 @@
 #include "hotstore.h"
 #include "input.h"
 #include "isotime.h"
+#include "jsonbuf.h"
 #include "state.h"
 #include "useragent.h"
 
@@ -42,19 +43,6 @@ uuid_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	return DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(argno)));
-}
-
-static void
-member(StringInfo b, const char *name, const char *value, bool comma)
-{
-	if (comma)
-		appendStringInfoChar(b, ',');
-	escape_json(b, name);
-	appendStringInfoChar(b, ':');
-	if (value)
-		escape_json(b, value);
-	else
-		appendStringInfoString(b, "null");
 }
 
 /*
@@ -105,13 +93,13 @@ vt_community_visit(PG_FUNCTION_ARGS)
 
 	/* the visitor's JSON, after pages_viewed and first_seen (hotstore.h) */
 	initStringInfo(&fields);
-	member(&fields, "user_id", user_id, false);
-	member(&fields, "device_fingerprint", fp, true);
-	appendStringInfo(&fields, ",\"is_authenticated\":%s", authenticated ? "true" : "false");
-	member(&fields, "division_id", visitor_division, true);
-	member(&fields, "community_slug", slug, true);
-	member(&fields, "current_page", url, true);
-	member(&fields, "last_seen", now_iso, true);
+	vt_json_text(&fields, "user_id", user_id);
+	vt_json_text(&fields, "device_fingerprint", fp);
+	vt_json_bool(&fields, "is_authenticated", authenticated);
+	vt_json_text(&fields, "division_id", visitor_division);
+	vt_json_text(&fields, "community_slug", slug);
+	vt_json_text(&fields, "current_page", url);
+	vt_json_text(&fields, "last_seen", now_iso);
 
 	visit.community_id = community_id;
 	visit.visitor_key = authenticated ? user_id : psprintf("anon_%s", fp);
@@ -128,21 +116,20 @@ vt_community_visit(PG_FUNCTION_ARGS)
 
 		initStringInfo(&meta);
 		appendStringInfoChar(&meta, '{');
-		member(&meta, "community_id", community_id, false);
-		member(&meta, "community_slug", slug, true);
-		member(&meta, "visitor_division_id", visitor_division, true);
-		member(&meta, "community_division_id", community_division, true);
-		appendStringInfo(&meta, ",\"is_cross_division\":%s,\"is_authenticated\":true",
-						 cross_division ? "true" : "false");
-		member(&meta, "device_fingerprint", fp, true);
-		member(&meta, "url", url, true);
-		member(&meta, "referrer", referrer, true);
+		vt_json_text(&meta, "community_id", community_id);
+		vt_json_text(&meta, "community_slug", slug);
+		vt_json_text(&meta, "visitor_division_id", visitor_division);
+		vt_json_text(&meta, "community_division_id", community_division);
+		vt_json_bool(&meta, "is_cross_division", cross_division);
+		vt_json_bool(&meta, "is_authenticated", true);
+		vt_json_text(&meta, "device_fingerprint", fp);
+		vt_json_text(&meta, "url", url);
+		vt_json_text(&meta, "referrer", referrer);
 		appendStringInfoChar(&meta, '}');
 
 		vt_event_insert(PG_GETARG_DATUM(1), "community_visit",
 						psprintf("Visited community %s", slug ? slug : community_id),
-						DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(meta.data))),
-						ip, ua);
+						vt_json_to_jsonb(&meta), ip, ua);
 	}
 	vt_count(VT_COMMUNITY_VISITS, 1);
 	PG_RETURN_VOID();

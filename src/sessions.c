@@ -24,6 +24,7 @@
 #include "hotstore.h"
 #include "input.h"
 #include "isotime.h"
+#include "jsonbuf.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "state.h"
@@ -294,70 +295,29 @@ vt_session_end(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(known);
 }
 
-static void
-json_field_text(StringInfo buf, const char *name, const char *value, bool *first)
-{
-	if (!*first)
-		appendStringInfoChar(buf, ',');
-	*first = false;
-	escape_json(buf, name);
-	appendStringInfoChar(buf, ':');
-	if (value)
-		escape_json(buf, value);
-	else
-		appendStringInfoString(buf, "null");
-}
-
-static void
-json_field_raw(StringInfo buf, const char *name, const char *raw, bool *first)
-{
-	if (!*first)
-		appendStringInfoChar(buf, ',');
-	*first = false;
-	escape_json(buf, name);
-	appendStringInfo(buf, ":%s", raw);
-}
-
-static void
-json_field_time(StringInfo buf, const char *name, TimestampTz ts, bool *first)
-{
-	char		iso[VT_ISO_BUFLEN];
-
-	if (ts == 0)
-	{
-		json_field_text(buf, name, NULL, first);
-		return;
-	}
-	vt_iso_format(ts, iso);
-	json_field_text(buf, name, iso, first);
-}
-
 /* The session as JSON: the Redis hash's fields, same answer from either store. */
 static Jsonb *
 session_jsonb(const HotSession *s, TimestampTz ended_at)
 {
-	StringInfoData buf;
-	bool		first = true;
-	char		num[16];
+	StringInfoData b;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	json_field_text(&buf, "session_id", s->session_id, &first);
-	json_field_text(&buf, "user_id", s->user_id, &first);
-	json_field_text(&buf, "user_username", s->username, &first);
-	json_field_text(&buf, "ip_address", s->ip_address, &first);
-	json_field_text(&buf, "device_fingerprint", s->device_fingerprint, &first);
-	json_field_text(&buf, "fast_fingerprint", s->fast_fingerprint, &first);
-	json_field_raw(&buf, "persistent", s->persistent ? "true" : "false", &first);
-	json_field_raw(&buf, "is_active", s->is_active ? "true" : "false", &first);
-	json_field_time(&buf, "started_at", s->started_at, &first);
-	json_field_time(&buf, "expires_at", s->expires_at, &first);
-	json_field_time(&buf, "last_activity", s->last_activity, &first);
-	json_field_time(&buf, "ended_at", ended_at, &first);
-	snprintf(num, sizeof(num), "%d", s->pages_visited);
-	json_field_raw(&buf, "pages_visited", num, &first);
-	appendStringInfoChar(&buf, '}');
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	vt_json_text(&b, "session_id", s->session_id);
+	vt_json_text(&b, "user_id", s->user_id);
+	vt_json_text(&b, "user_username", s->username);
+	vt_json_text(&b, "ip_address", s->ip_address);
+	vt_json_text(&b, "device_fingerprint", s->device_fingerprint);
+	vt_json_text(&b, "fast_fingerprint", s->fast_fingerprint);
+	vt_json_bool(&b, "persistent", s->persistent);
+	vt_json_bool(&b, "is_active", s->is_active);
+	vt_json_time(&b, "started_at", s->started_at);
+	vt_json_time(&b, "expires_at", s->expires_at);
+	vt_json_time(&b, "last_activity", s->last_activity);
+	vt_json_time(&b, "ended_at", ended_at);
+	vt_json_int(&b, "pages_visited", s->pages_visited);
+	appendStringInfoChar(&b, '}');
+	return vt_json_to_jsonb(&b);
 }
 
 /* session_get(session_id text): Redis first, then the table (refilling Redis) */

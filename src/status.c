@@ -12,64 +12,16 @@
 
 #include "guc.h"
 #include "isotime.h"
+#include "jsonbuf.h"
 #include "redis_client.h"
 #include "spi_util.h"
 #include "state.h"
 
 PG_FUNCTION_INFO_V1(vt_status);
 
-static void
-add_key(StringInfo b, const char *key, bool *first)
-{
-	if (!*first)
-		appendStringInfoChar(b, ',');
-	*first = false;
-	escape_json(b, key);
-	appendStringInfoChar(b, ':');
-}
-
-static void
-add_time(StringInfo b, const char *key, TimestampTz ts, bool *first)
-{
-	char		iso[VT_ISO_BUFLEN];
-
-	add_key(b, key, first);
-	if (ts == 0)
-		appendStringInfoString(b, "null");
-	else
-	{
-		vt_iso_format(ts, iso);
-		escape_json(b, iso);
-	}
-}
-
-static void
-add_text(StringInfo b, const char *key, const char *value, bool *first)
-{
-	add_key(b, key, first);
-	if (value && value[0])
-		escape_json(b, value);
-	else
-		appendStringInfoString(b, "null");
-}
-
-static void
-add_int(StringInfo b, const char *key, int64 value, bool *first)
-{
-	add_key(b, key, first);
-	appendStringInfo(b, INT64_FORMAT, value);
-}
-
-static void
-add_bool(StringInfo b, const char *key, bool value, bool *first)
-{
-	add_key(b, key, first);
-	appendStringInfoString(b, value ? "true" : "false");
-}
-
 /* sizes of the queues kept in tables */
 static void
-add_queues(StringInfo b, bool *first)
+add_queues(StringInfo b)
 {
 	static VtQuery q = {
 		"SELECT (SELECT count(*) FROM visittrack.hot_redis_backlog),"
@@ -81,11 +33,17 @@ add_queues(StringInfo b, bool *first)
 
 	vt_spi_connect();
 	vt_spi_run(&q, NULL, NULL, true, 1);
-	add_int(b, "redis_backlog", vt_spi_int64(0, 1, 0), first);
-	add_int(b, "local_anonymous_sessions", vt_spi_int64(0, 2, 0), first);
-	add_int(b, "local_community_visitors", vt_spi_int64(0, 3, 0), first);
-	add_int(b, "sessions_awaiting_enrichment", vt_spi_int64(0, 4, 0), first);
+	vt_json_int(b, "redis_backlog", vt_spi_int64(0, 1, 0));
+	vt_json_int(b, "local_anonymous_sessions", vt_spi_int64(0, 2, 0));
+	vt_json_int(b, "local_community_visitors", vt_spi_int64(0, 3, 0));
+	vt_json_int(b, "sessions_awaiting_enrichment", vt_spi_int64(0, 4, 0));
 	vt_spi_finish();
+}
+
+static const char *
+nonempty(const char *s)
+{
+	return s && s[0] ? s : NULL;
 }
 
 /* status() returns jsonb */
@@ -94,8 +52,6 @@ vt_status(PG_FUNCTION_ARGS)
 {
 	StringInfoData b;
 	VtRedisHealth h;
-	bool		first = true;
-	bool		inner;
 	int			i;
 	char		worker_error[256];
 	TimestampTz rec_at;
@@ -105,63 +61,57 @@ vt_status(PG_FUNCTION_ARGS)
 	initStringInfo(&b);
 	appendStringInfoChar(&b, '{');
 
-	add_key(&b, "redis", &first);
-	inner = true;
+	vt_json_key(&b, "redis");
 	appendStringInfoChar(&b, '{');
-	add_bool(&b, "configured", vt_redis_configured(), &inner);
-	add_text(&b, "host", vt_redis_host, &inner);
-	add_int(&b, "port", vt_redis_port, &inner);
-	add_bool(&b, "up", vt_redis_configured() && h.up, &inner);
-	add_bool(&b, "connected", vt_redis_connected(), &inner);
-	add_time(&b, "since", h.since, &inner);
-	add_text(&b, "last_error", h.last_error, &inner);
-	add_time(&b, "last_error_at", h.last_error_at, &inner);
-	add_time(&b, "retry_at", h.up ? 0 : h.retry_at, &inner);
+	vt_json_bool(&b, "configured", vt_redis_configured());
+	vt_json_text(&b, "host", nonempty(vt_redis_host));
+	vt_json_int(&b, "port", vt_redis_port);
+	vt_json_bool(&b, "up", vt_redis_configured() && h.up);
+	vt_json_bool(&b, "connected", vt_redis_connected());
+	vt_json_time(&b, "since", h.since);
+	vt_json_text(&b, "last_error", nonempty(h.last_error));
+	vt_json_time(&b, "last_error_at", h.last_error_at);
+	vt_json_time(&b, "retry_at", h.up ? 0 : h.retry_at);
 	appendStringInfoChar(&b, '}');
 
-	add_key(&b, "hot_store", &first);
-	escape_json(&b, !vt_redis_configured() ? "postgresql" :
-				(h.up ? "redis" : "postgresql (fallback)"));
-	add_bool(&b, "shared_state", vt_state_is_shared(), &first);
+	vt_json_text(&b, "hot_store", !vt_redis_configured() ? "postgresql" :
+				 (h.up ? "redis" : "postgresql (fallback)"));
+	vt_json_bool(&b, "shared_state", vt_state_is_shared());
 
-	add_key(&b, "counters", &first);
-	inner = true;
+	vt_json_key(&b, "counters");
 	appendStringInfoChar(&b, '{');
 	for (i = 0; i < VT_COUNTER_COUNT; i++)
-		add_int(&b, vt_counter_name(i), (int64) vt_counter_value(i), &inner);
+		vt_json_int(&b, vt_counter_name(i), (int64) vt_counter_value(i));
 	appendStringInfoChar(&b, '}');
 
-	add_key(&b, "queues", &first);
-	inner = true;
+	vt_json_key(&b, "queues");
 	appendStringInfoChar(&b, '{');
-	add_queues(&b, &inner);
+	add_queues(&b);
 	appendStringInfoChar(&b, '}');
 
-	add_key(&b, "worker", &first);
-	inner = true;
+	vt_json_key(&b, "worker");
 	appendStringInfoChar(&b, '{');
-	add_key(&b, "pid", &inner);
+	vt_json_key(&b, "pid");
 	if (vt_worker_pid() > 0)
 		appendStringInfo(&b, "%d", vt_worker_pid());
 	else
 		appendStringInfoString(&b, "null");
-	add_text(&b, "database", vt_worker_database, &inner);
-	add_time(&b, "last_run", vt_worker_last_run(), &inner);
+	vt_json_text(&b, "database", nonempty(vt_worker_database));
+	vt_json_time(&b, "last_run", vt_worker_last_run());
 	vt_worker_last_error(worker_error, sizeof(worker_error));
-	add_text(&b, "last_error", worker_error, &inner);
-	add_time(&b, "last_error_at", vt_worker_last_error_at(), &inner);
+	vt_json_text(&b, "last_error", nonempty(worker_error));
+	vt_json_time(&b, "last_error_at", vt_worker_last_error_at());
 	appendStringInfoChar(&b, '}');
 
 	vt_reconcile_snapshot(&rec_at, &rec_copied);
-	add_key(&b, "reconciliation", &first);
-	inner = true;
+	vt_json_key(&b, "reconciliation");
 	appendStringInfoChar(&b, '{');
-	add_time(&b, "last_run", rec_at, &inner);
+	vt_json_time(&b, "last_run", rec_at);
 	/* outage state may still be in PostgreSQL (queues says how much) */
-	add_bool(&b, "pending", vt_redis_configured() && vt_local_backlog_pending(), &inner);
-	add_int(&b, "copied", rec_copied, &inner);
+	vt_json_bool(&b, "pending", vt_redis_configured() && vt_local_backlog_pending());
+	vt_json_int(&b, "copied", rec_copied);
 	appendStringInfoChar(&b, '}');
 
 	appendStringInfoChar(&b, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data)));
+	PG_RETURN_JSONB_P(vt_json_to_jsonb(&b));
 }

@@ -28,6 +28,7 @@
 #include "geoip.h"
 #include "guc.h"
 #include "input.h"
+#include "jsonbuf.h"
 #include "rulefile.h"
 #include "uacache.h"
 #include "uap.h"
@@ -380,25 +381,6 @@ vt_is_bot(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(vt_ua_is_bot(vt_text_arg(fcinfo, 0)));
 }
 
-static void
-json_field(StringInfo buf, const char *key, const char *value)
-{
-	if (buf->len > 1)
-		appendStringInfoString(buf, ", ");
-	escape_json(buf, key);
-	appendStringInfoString(buf, ": ");
-	if (value)
-		escape_json(buf, value);
-	else
-		appendStringInfoString(buf, "null");
-}
-
-static Datum
-jsonb_from(StringInfo buf)
-{
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data));
-}
-
 /* ua_details(user_agent text) RETURNS jsonb: everything that was found */
 Datum
 vt_ua_details(PG_FUNCTION_ARGS)
@@ -409,18 +391,18 @@ vt_ua_details(PG_FUNCTION_ARGS)
 	vt_ua_parse(vt_text_arg(fcinfo, 0), &ua);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
-	json_field(&buf, "device_type", ua.device_type);
-	json_field(&buf, "browser", ua.browser);
-	json_field(&buf, "browser_version", ua.browser_version);
-	json_field(&buf, "os", ua.os);
-	json_field(&buf, "os_version", ua.os_version);
-	json_field(&buf, "device_family", ua.device_family);
-	json_field(&buf, "device_brand", ua.device_brand);
-	json_field(&buf, "device_model", ua.device_model);
-	appendStringInfo(&buf, ", \"is_bot\": %s", ua.is_bot ? "true" : "false");
-	json_field(&buf, "bot_reason", ua.bot_reason);
+	vt_json_text(&buf, "device_type", ua.device_type);
+	vt_json_text(&buf, "browser", ua.browser);
+	vt_json_text(&buf, "browser_version", ua.browser_version);
+	vt_json_text(&buf, "os", ua.os);
+	vt_json_text(&buf, "os_version", ua.os_version);
+	vt_json_text(&buf, "device_family", ua.device_family);
+	vt_json_text(&buf, "device_brand", ua.device_brand);
+	vt_json_text(&buf, "device_model", ua.device_model);
+	vt_json_bool(&buf, "is_bot", ua.is_bot);
+	vt_json_text(&buf, "bot_reason", ua.bot_reason);
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_DATUM(jsonb_from(&buf));
+	PG_RETURN_JSONB_P(vt_json_to_jsonb(&buf));
 }
 
 /*
@@ -453,7 +435,7 @@ vt_enrichment_status(PG_FUNCTION_ARGS)
 	vt_ua_cache_stats(&entries, &hits, &misses);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
-	json_field(&buf, "uap_regexes", uap_setting);
+	vt_json_text(&buf, "uap_regexes", uap_setting);
 	appendStringInfo(&buf, ", \"uap_rules\": %d", vt_uap_rule_count(uap_rules));
 	appendStringInfoString(&buf, ", \"pattern_lists\": [");
 	for (i = 0; i < lengthof(pattern_lists); i++)
@@ -477,5 +459,5 @@ vt_enrichment_status(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, ", \"geoip\": ");
 	vt_geoip_describe(&buf);
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_DATUM(jsonb_from(&buf));
+	PG_RETURN_JSONB_P(vt_json_to_jsonb(&buf));
 }

@@ -17,7 +17,7 @@ SELECT results_eq($$SELECT job_name, schedule, database FROM visittrack.schedule
 SELECT results_eq($$SELECT command FROM cron.job WHERE jobname = 'visittrack-aggregate@visittrack_tap'$$,
                   $$VALUES ('SELECT visittrack.aggregate_page_analytics()')$$,
                   'the aggregation job runs aggregate_page_analytics()');
-SELECT ok((SELECT command LIKE '%cleanup_anonymous_data()%' AND command LIKE '%ensure_partitions()%'
+SELECT ok((SELECT command LIKE '%cleanup_anonymous_data(exact => false)%' AND command LIKE '%ensure_partitions()%'
              FROM cron.job WHERE jobname = 'visittrack-cleanup@visittrack_tap'),
           'the cleanup job makes partitions and removes old anonymous data');
 

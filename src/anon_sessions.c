@@ -332,7 +332,8 @@ vt_link_conversion(PG_FUNCTION_ARGS)
 		started = vt_spi_int64(0, 4, 0);
 		duration = (int32) vt_spi_int64(0, 5, 0);
 	}
-	else if (vt_spi_run(&owner_q, values, NULL, true, 1) == 1)
+	/* read-write: a fresh snapshot sees a concurrent call's conversion */
+	else if (vt_spi_run(&owner_q, values, NULL, false, 1) == 1)
 		ours = vt_spi_bool(0, 1, false);
 	vt_spi_finish();
 

@@ -23,6 +23,13 @@ extern char *vt_deferred_strdup(const char *s);
  */
 extern void vt_defer_until_commit(VtDeferredFn fn, void *arg);
 
+/*
+ * For a queued action's SQL fallback: run fn(arg) in a subtransaction, with
+ * interrupts allowed; an ERROR becomes a WARNING and rolls back only what
+ * fn did.
+ */
+extern void vt_deferred_try(VtDeferredFn fn, void *arg);
+
 extern void vt_deferred_register_callbacks(void);
 
 #endif

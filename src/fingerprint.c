@@ -30,6 +30,7 @@
 PG_FUNCTION_INFO_V1(vt_fingerprint_sql);
 
 static bytea *install_secret = NULL;	/* in TopMemoryContext */
+static Oid	install_secret_schema = InvalidOid; /* the extension it came from */
 
 static void
 read_install_secret(void)
@@ -60,8 +61,14 @@ hash_key(const uint8 **key, size_t *len)
 		*len = strlen(vt_fingerprint_secret);
 		return;
 	}
-	if (install_secret == NULL)
+	if (install_secret == NULL || install_secret_schema != vt_schema_oid())
+	{
+		if (install_secret)
+			pfree(install_secret);
+		install_secret = NULL;
 		read_install_secret();
+		install_secret_schema = vt_schema_oid();
+	}
 	*key = (const uint8 *) VARDATA_ANY(install_secret);
 	*len = VARSIZE_ANY_EXHDR(install_secret);
 }

@@ -5,12 +5,16 @@
  * the PostgreSQL-local store for that operation (counted as a fallback call
  * in status()).  Writes that describe database rows are queued for commit.
  * Reads that may meet state written during an outage (anonymous sessions)
- * look in both stores.
+ * look in both stores, and while an outage's state may still wait in
+ * PostgreSQL, page views and session reads consult it (reconcile.c).
  */
 #include "postgres.h"
 
-#include "hotstore.h"
+#include "utils/timestamp.h"
+
 #include "deferred.h"
+#include "guc.h"
+#include "hotstore.h"
 #include "redis_client.h"
 #include "state.h"
 
@@ -39,6 +43,52 @@ count_fallback_write(void)
 	}
 }
 
+/*
+ * May PostgreSQL hold hot state from an outage that has not reached Redis
+ * yet?  Preloaded: the shared write counter says (state.c).  Otherwise each
+ * backend only knows its own writes, so it asks the tables, at most once a
+ * second.
+ */
+static bool
+outage_state_pending(void)
+{
+	static TimestampTz checked_at = 0;
+	static bool pending = false;
+	TimestampTz now;
+
+	if (!vt_redis_configured())
+		return false;
+	if (vt_state_is_shared())
+		return vt_local_backlog_pending();
+	now = GetCurrentTimestamp();
+	if (now - checked_at >= USECS_PER_SEC)
+	{
+		pending = vt_hotstore_local.has_outage_state();
+		checked_at = now;
+	}
+	return pending;
+}
+
+/* A Redis key this write could not reach: repaired by reconciliation. */
+static void
+note_stale(const char *kind, const char *id)
+{
+	count_fallback_write();
+	vt_hotstore_local.note_stale(kind, id);
+}
+
+/*
+ * A fallback write at commit runs in a subtransaction, with interrupts
+ * allowed: whatever goes wrong there (a read-only transaction, a lock wait
+ * cancelled, a deadlock with reconciliation) costs a WARNING, never the
+ * caller's COMMIT.
+ */
+static void
+fallback_at_commit(void (*write) (void *), void *arg)
+{
+	vt_deferred_try(write, arg);
+}
+
 /* --- signed-in sessions ------------------------------------------------ */
 
 typedef struct SessionWrite
@@ -50,6 +100,12 @@ typedef struct SessionWrite
 	HotSession	s;
 	int			ttl_seconds;
 } SessionWrite;
+
+static void
+note_stale_session(void *session_id)
+{
+	note_stale("session", session_id);
+}
 
 static void
 apply_session_write(void *arg)
@@ -76,11 +132,7 @@ apply_session_write(void *arg)
 		}
 	}
 	if (!done)
-	{
-		/* the Redis entry may now be stale: remember to repair it */
-		count_fallback_write();
-		vt_hotstore_local.session_remove(w->s.session_id);
-	}
+		fallback_at_commit(note_stale_session, w->s.session_id);	/* repaired later */
 }
 
 static SessionWrite *
@@ -118,9 +170,12 @@ hot_session_fetch(const char *session_id, HotSession *out)
 	const HotStoreOps *redis = redis_if_usable();
 	bool		found = false;
 
-	if (redis && redis->session_fetch(session_id, out, &found))
-		return found;
-	return false;
+	if (!redis || !redis->session_fetch(session_id, out, &found) || !found)
+		return false;
+	/* an entry that an outage left stale (a logout, say) is not trusted */
+	if (outage_state_pending() && vt_hotstore_local.is_stale("session", session_id))
+		return false;
+	return true;
 }
 
 void
@@ -148,11 +203,14 @@ hot_session_remove(const char *session_id)
 /* --- anonymous sessions ------------------------------------------------ */
 
 /*
- * While hot state written to PostgreSQL during an outage may not have
- * reached Redis yet, a page view first looks for the visitor's session in
- * the local store; found, it is merged into Redis by the same script that
- * counts the view, so the visit is neither split in two nor counted from
- * the wrong start, whatever reconciliation does meanwhile.
+ * A page view.  While hot state written to PostgreSQL during an outage may
+ * not have reached Redis yet, it first looks for the visitor's session in
+ * the local store; found, that session is merged into Redis by the same
+ * script that counts the view, so the visit is neither split in two nor
+ * counted from the wrong start, whatever reconciliation does meanwhile.
+ * And when Redis lost its data lately (restarted empty), a session it
+ * starts is checked against the visitor's page views and replaced by the
+ * session they show, if its last view is inside the window.
  */
 void
 hot_anon_touch(HotAnonTouch *t)
@@ -163,15 +221,21 @@ hot_anon_touch(HotAnonTouch *t)
 	{
 		HotAnon		local;
 		bool		found = false;
+		bool		ok;
+		TimestampTz reset_at;
 
-		if (vt_local_backlog_pending())
+		if (outage_state_pending())
 			vt_hotstore_local.anon_fetch(t->fingerprint, t->ttl_seconds, &local, &found);
-		if (found ? redis->anon_touch_merged(t, &local) : redis->anon_touch(t))
-		{
-			if (found)
-				vt_hotstore_local.anon_remove(t->fingerprint);
+		ok = found ? redis->anon_touch_merged(t, &local) : redis->anon_touch(t);
+		if (ok && found)
+			vt_hotstore_local.anon_remove(t->fingerprint);
+		reset_at = vt_redis_reset_at();
+		if (ok && t->is_new && reset_at != 0 &&
+			t->now - reset_at < (int64) t->ttl_seconds * USECS_PER_SEC &&
+			vt_hotstore_local.anon_from_views(t->fingerprint, t->ttl_seconds, &local))
+			ok = redis->anon_touch_restart(t, &local);
+		if (ok)
 			return;
-		}
 	}
 	count_fallback_write();
 	vt_hotstore_local.anon_touch(t);
@@ -202,12 +266,18 @@ hot_anon_remove(const char *fingerprint)
 {
 	const HotStoreOps *redis = redis_if_usable();
 
-	if (redis)
-		redis->anon_remove(fingerprint);
+	if (vt_redis_configured() && !(redis && redis->anon_remove(fingerprint)))
+		note_stale("anon_session", fingerprint);	/* erased when Redis is back */
 	vt_hotstore_local.anon_remove(fingerprint);
 }
 
 /* --- community presence ------------------------------------------------ */
+
+static void
+record_visit_locally(void *arg)
+{
+	vt_hotstore_local.visit_record(arg);
+}
 
 static void
 apply_visit(void *arg)
@@ -219,7 +289,7 @@ apply_visit(void *arg)
 	if (redis && redis->visit_record(v))
 		return;
 	count_fallback_write();
-	vt_hotstore_local.visit_record(v);
+	fallback_at_commit(record_visit_locally, (void *) v);
 }
 
 void
@@ -275,8 +345,8 @@ hot_visitor_forget(const char *visitor_key)
 	int64		in_redis = 0;
 	int64		in_local = 0;
 
-	if (redis)
-		redis->visitor_forget(visitor_key, &in_redis);
+	if (vt_redis_configured() && !(redis && redis->visitor_forget(visitor_key, &in_redis)))
+		note_stale("visitor", visitor_key);	/* erased when Redis is back */
 	vt_hotstore_local.visitor_forget(visitor_key, &in_local);
 	return in_redis + in_local;
 }

@@ -82,6 +82,13 @@ typedef struct HotVisit
 	int			window_seconds;
 } HotVisit;
 
+/* a Redis key that could not be updated or deleted during an outage */
+typedef struct HotStaleKey
+{
+	const char *kind;			/* "session", "anon_session" or "visitor" */
+	char	   *id;				/* session id, fingerprint or visitor key */
+} HotStaleKey;
+
 /* one visitor as the local store holds it (for reconciliation) */
 typedef struct HotVisitor
 {
@@ -140,13 +147,21 @@ typedef struct HotStoreOps
 
 	/* reconciliation, Redis side: merge local state into Redis */
 	bool		(*anon_touch_merged) (HotAnonTouch *t, const HotAnon *local);
+	/* replace the session Redis just started by local, and count the view */
+	bool		(*anon_touch_restart) (HotAnonTouch *t, const HotAnon *local);
 	bool		(*anon_merge) (const HotAnon *local, int ttl_seconds);
 	bool		(*visit_merge) (const HotVisitor *v);
 
 	/* reconciliation, local side: take (delete and return) what waits */
 	List	   *(*anon_take) (int ttl_seconds); /* of HotAnon, live ones */
 	List	   *(*visitors_take) (int window_seconds);	/* of HotVisitor, live ones */
-	List	   *(*stale_sessions_take) (void);	/* of char * session ids */
+	List	   *(*stale_keys_take) (void);	/* of HotStaleKey */
+	void		(*note_stale) (const char *kind, const char *id);
+	bool		(*is_stale) (const char *kind, const char *id);
+	bool		(*has_outage_state) (void);
+
+	/* the visitor's session that its page views show inside the window */
+	bool		(*anon_from_views) (const char *fingerprint, int ttl_seconds, HotAnon *out);
 } HotStoreOps;
 
 extern const HotStoreOps vt_hotstore_redis;

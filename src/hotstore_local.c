@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -50,7 +51,11 @@ text_or_null(const char *s, char *null_flag)
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
-/* Remember a Redis key that this write could not reach. */
+/*
+ * Remember a Redis key that this write could not reach.  Not possible in a
+ * read-only transaction (where only session_get's refill can get here:
+ * nothing is stale then, Redis merely lacks the entry).
+ */
 static void
 note_backlog(const char *kind, const char *id)
 {
@@ -59,7 +64,12 @@ note_backlog(const char *kind, const char *id)
 		"ON CONFLICT (key_kind, key_id) DO UPDATE SET noted_at = now()",
 		2, {TEXTOID, TEXTOID}
 	};
-	Datum		values[2] = {CStringGetTextDatum(kind), CStringGetTextDatum(id)};
+	Datum		values[2];
+
+	if (XactReadOnly)
+		return;
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = CStringGetTextDatum(id);
 
 	vt_spi_connect();
 	vt_spi_run(&q, values, NULL, false, 0);
@@ -94,6 +104,51 @@ local_session_remove(const char *session_id)
 	return true;
 }
 
+/*
+ * The fingerprint's latest session as its page views show it, if its last
+ * view is inside the idle window: id, start, last view, views, landing page
+ * and referrer (of the first view).
+ */
+static VtQuery views_session_q = {
+	"SELECT session_id, min(viewed_at), max(viewed_at), count(*)::integer,"
+	"       (array_agg(url ORDER BY viewed_at))[1], (array_agg(referrer ORDER BY viewed_at))[1]"
+	"  FROM visittrack.anonymous_page_view"
+	" WHERE device_fingerprint = $1"
+	"   AND session_id = (SELECT session_id FROM visittrack.anonymous_page_view"
+	"                      WHERE device_fingerprint = $1"
+	"                        AND viewed_at > $2 - $3 * interval '1 second'"
+	"                      ORDER BY viewed_at DESC LIMIT 1)"
+	" GROUP BY session_id",
+	3, {TEXTOID, TIMESTAMPTZOID, INT4OID}
+};
+
+static bool
+local_anon_from_views(const char *fingerprint, int ttl_seconds, HotAnon *out)
+{
+	Datum		values[3] = {CStringGetTextDatum(fingerprint),
+		TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), Int32GetDatum(ttl_seconds)};
+	bool		found;
+
+	memset(out, 0, sizeof(*out));
+	vt_spi_connect();
+	found = vt_spi_run(&views_session_q, values, NULL, true, 1) == 1;
+	if (found)
+	{
+		out->fingerprint = SPI_palloc(strlen(fingerprint) + 1);
+		strcpy(out->fingerprint, fingerprint);
+		out->session_id = uuid_text(0, 1);
+		out->started_at = vt_spi_int64(0, 2, 0);
+		out->last_activity = vt_spi_int64(0, 3, 0);
+		out->last_view_at = out->last_activity;
+		out->pages_visited = (int32) vt_spi_int64(0, 4, 0);
+		out->landing_page = vt_spi_text(0, 5);
+		out->current_page = out->landing_page;
+		out->referrer = vt_spi_text(0, 6);
+	}
+	vt_spi_finish();
+	return found;
+}
+
 /* Fill the out-fields of t from a RETURNING row of hot_anon_session. */
 static void
 touch_result(HotAnonTouch *t)
@@ -126,18 +181,6 @@ local_anon_touch(HotAnonTouch *t)
 		" WHERE device_fingerprint = $1 AND last_activity > $2 - $4 * interval '1 second'"
 		" RETURNING session_id, started_at, pages_visited, landing_page, referrer, prev_view_at",
 		4, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INT4OID}
-	};
-	static VtQuery seed_q = {
-		"SELECT session_id, min(viewed_at), max(viewed_at), count(*)::integer,"
-		"       (array_agg(url ORDER BY viewed_at))[1], (array_agg(referrer ORDER BY viewed_at))[1]"
-		"  FROM visittrack.anonymous_page_view"
-		" WHERE device_fingerprint = $1"
-		"   AND session_id = (SELECT session_id FROM visittrack.anonymous_page_view"
-		"                      WHERE device_fingerprint = $1"
-		"                        AND viewed_at > $2 - $3 * interval '1 second'"
-		"                      ORDER BY viewed_at DESC LIMIT 1)"
-		" GROUP BY session_id",
-		3, {TEXTOID, TIMESTAMPTZOID, INT4OID}
 	};
 	static VtQuery upsert_q = {
 		"INSERT INTO visittrack.hot_anon_session AS h"
@@ -183,7 +226,7 @@ local_anon_touch(HotAnonTouch *t)
 
 	/* no live row: continue from the page views, or start a session */
 	values[2] = Int32GetDatum(t->ttl_seconds);
-	if (vt_redis_configured() && vt_spi_run(&seed_q, values, NULL, true, 1) == 1)
+	if (vt_redis_configured() && vt_spi_run(&views_session_q, values, NULL, true, 1) == 1)
 	{
 		bool		isnull;
 
@@ -456,10 +499,10 @@ local_visitors_take(int window_seconds)
 }
 
 static List *
-local_stale_sessions_take(void)
+local_stale_keys_take(void)
 {
 	static VtQuery q = {
-		"DELETE FROM visittrack.hot_redis_backlog WHERE key_kind = 'session' RETURNING key_id",
+		"DELETE FROM visittrack.hot_redis_backlog RETURNING key_kind, key_id",
 		0, {0}
 	};
 	MemoryContext caller = CurrentMemoryContext;
@@ -472,12 +515,56 @@ local_stale_sessions_take(void)
 	for (i = 0; i < n; i++)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(caller);
+		HotStaleKey *k = palloc(sizeof(HotStaleKey));
 
-		out = lappend(out, vt_spi_text(i, 1));
+		k->kind = vt_spi_text(i, 1);
+		k->id = vt_spi_text(i, 2);
+		out = lappend(out, k);
 		MemoryContextSwitchTo(spi);
 	}
 	vt_spi_finish();
 	return out;
+}
+
+static void
+local_note_stale(const char *kind, const char *id)
+{
+	note_backlog(kind, id);
+}
+
+static bool
+local_is_stale(const char *kind, const char *id)
+{
+	static VtQuery q = {
+		"SELECT 1 FROM visittrack.hot_redis_backlog WHERE key_kind = $1 AND key_id = $2",
+		2, {TEXTOID, TEXTOID}
+	};
+	Datum		values[2] = {CStringGetTextDatum(kind), CStringGetTextDatum(id)};
+	bool		stale;
+
+	vt_spi_connect();
+	stale = vt_spi_run(&q, values, NULL, true, 1) == 1;
+	vt_spi_finish();
+	return stale;
+}
+
+/* Does the local store hold anything an outage left for Redis? */
+static bool
+local_has_outage_state(void)
+{
+	static VtQuery q = {
+		"SELECT EXISTS (SELECT 1 FROM visittrack.hot_anon_session)"
+		"    OR EXISTS (SELECT 1 FROM visittrack.hot_community_visitor)"
+		"    OR EXISTS (SELECT 1 FROM visittrack.hot_redis_backlog)",
+		0, {0}
+	};
+	bool		pending;
+
+	vt_spi_connect();
+	vt_spi_run(&q, NULL, NULL, true, 1);
+	pending = vt_spi_bool(0, 1, false);
+	vt_spi_finish();
+	return pending;
 }
 
 const HotStoreOps vt_hotstore_local = {
@@ -494,5 +581,9 @@ const HotStoreOps vt_hotstore_local = {
 	.visitor_forget = local_visitor_forget,
 	.anon_take = local_anon_take,
 	.visitors_take = local_visitors_take,
-	.stale_sessions_take = local_stale_sessions_take,
+	.stale_keys_take = local_stale_keys_take,
+	.note_stale = local_note_stale,
+	.is_stale = local_is_stale,
+	.has_outage_state = local_has_outage_state,
+	.anon_from_views = local_anon_from_views,
 };

@@ -54,16 +54,31 @@ static VtRedisScript session_pages_script = {
 };
 
 /*
+ * ISO timestamps compare as strings once given the same shape
+ * (vt_iso_format leaves out zero microseconds).
+ */
+#define LUA_TS \
+	"local function ts(t)\n" \
+	"  if not t then return '' end\n" \
+	"  if string.find(t, '.', 1, true) then return t end\n" \
+	"  return string.sub(t, 1, -2) .. '.000000Z'\n" \
+	"end\n"
+
+/*
  * One page view of an anonymous visitor.  KEYS[1]: anon_session:{fp}.
  * ARGV: 1 session id for a new session, 2 now (ISO, the view's viewed_at),
  * 3 url, 4 referrer ('' = none), 5 ttl ms, 6 fingerprint.  Returns {pages,
- * new?, session id, started_at, landing page, referrer, last_activity before
- * this view = the previous view's viewed_at}.
+ * new?, session id, started_at, landing page, referrer, previous view's
+ * viewed_at}.  A hash without a session id (not ours, or damaged) starts
+ * over.  last_activity never moves backwards: of two views of one visitor
+ * that arrive out of order, the earlier gets no previous view to close.
  */
 #define LUA_ANON_TOUCH \
+	LUA_TS \
 	"local k = KEYS[1]\n" \
 	"local new = 0\n" \
-	"if redis.call('EXISTS', k) == 0 then\n" \
+	"if redis.call('HEXISTS', k, 'session_id') == 0 then\n" \
+	"  redis.call('DEL', k)\n" \
 	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[6],\n" \
 	"             'started_at', ARGV[2], 'landing_page', ARGV[3], 'referrer', ARGV[4],\n" \
 	"             'is_active', 'true')\n" \
@@ -71,35 +86,37 @@ static VtRedisScript session_pages_script = {
 	"end\n" \
 	"local n = redis.call('HINCRBY', k, 'pages_visited', 1)\n" \
 	"local s = redis.call('HMGET', k, 'session_id', 'started_at', 'landing_page', 'referrer', 'last_activity')\n" \
-	"redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3])\n" \
+	"local previous = s[5]\n" \
+	"if ts(ARGV[2]) > ts(s[5]) then\n" \
+	"  redis.call('HSET', k, 'last_activity', ARGV[2], 'current_page', ARGV[3])\n" \
+	"else\n" \
+	"  previous = false\n" \
+	"end\n" \
 	"redis.call('PEXPIRE', k, ARGV[5])\n" \
-	"return {n, new, s[1], s[2], s[3], s[4], s[5]}\n"
+	"return {n, new, s[1], s[2], s[3], s[4], previous}\n"
 
 /*
  * Merge a session from the local store into KEYS[1].  Same session in
  * Redis: the larger count and the later view win.  Another session in
- * Redis: the one with the later view wins.  Times compare as ISO strings,
- * once given the same shape (vt_iso_format leaves out zero microseconds).
+ * Redis: the one with the later view wins.  Sets merged (0 nothing, 1 same
+ * session, 2 replaced) and newer (the local side had the later view).
  * ARGV from M: M session id, M+1 started_at, M+2 last_activity (ISO), M+3
  * pages, M+4 current page, M+5 landing page, M+6 referrer, M+7 fingerprint.
  */
 #define LUA_ANON_MERGE(M) \
+	LUA_TS \
 	"local m = " #M "\n" \
-	"local function ts(t)\n" \
-	"  if not t then return '' end\n" \
-	"  if string.find(t, '.', 1, true) then return t end\n" \
-	"  return string.sub(t, 1, -2) .. '.000000Z'\n" \
-	"end\n" \
 	"local cur = redis.call('HMGET', KEYS[1], 'session_id', 'pages_visited', 'last_activity')\n" \
 	"local last = ts(cur[3])\n" \
 	"local merged = 0\n" \
+	"local newer = ts(ARGV[m+2]) > last\n" \
 	"if cur[1] == ARGV[m] then\n" \
 	"  if tonumber(ARGV[m+3]) > (tonumber(cur[2]) or 0) then\n" \
 	"    redis.call('HSET', KEYS[1], 'pages_visited', ARGV[m+3]) end\n" \
-	"  if ts(ARGV[m+2]) > last then\n" \
+	"  if newer then\n" \
 	"    redis.call('HSET', KEYS[1], 'last_activity', ARGV[m+2], 'current_page', ARGV[m+4]) end\n" \
 	"  merged = 1\n" \
-	"elseif (not cur[1]) or last < ts(ARGV[m+2]) then\n" \
+	"elseif (not cur[1]) or newer then\n" \
 	"  redis.call('DEL', KEYS[1])\n" \
 	"  redis.call('HSET', KEYS[1], 'session_id', ARGV[m], 'device_fingerprint', ARGV[m+7],\n" \
 	"    'started_at', ARGV[m+1], 'last_activity', ARGV[m+2], 'pages_visited', ARGV[m+3],\n" \
@@ -121,10 +138,25 @@ static VtRedisScript anon_touch_merged_script = {
 	LUA_ANON_TOUCH
 };
 
-/* Reconciliation: ARGV 1-8 the local session, 9 ttl ms. */
+/*
+ * A session that Redis just started (this view's) turns out to continue one
+ * that the page views show, after Redis lost its data: replace it, merge the
+ * known session in, and count the view again.  Arguments as for
+ * anon_touch_merged_script.
+ */
+static VtRedisScript anon_touch_restart_script = {
+	"redis.call('DEL', KEYS[1])\n"
+	LUA_ANON_MERGE(7)
+	LUA_ANON_TOUCH
+};
+
+/*
+ * Reconciliation: ARGV 1-8 the local session, 9 its remaining ttl (ms),
+ * which only applies when the local side had the later view.
+ */
 static VtRedisScript anon_merge_script = {
 	LUA_ANON_MERGE(1)
-	"if merged > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[9]) end\n"
+	"if newer then redis.call('PEXPIRE', KEYS[1], ARGV[9]) end\n"
 	"return merged\n"
 };
 
@@ -430,7 +462,7 @@ args_local_session(Args *a, const HotAnon *local)
 }
 
 static bool
-anon_touch(HotAnonTouch *t, const HotAnon *local)
+anon_touch(HotAnonTouch *t, const HotAnon *local, VtRedisScript *script)
 {
 	const char *key = make_key("anon_session", t->fingerprint, NULL);
 	size_t		keylen = strlen(key);
@@ -447,8 +479,7 @@ anon_touch(HotAnonTouch *t, const HotAnon *local)
 	if (local)
 		args_local_session(&a, local);
 
-	r = vt_redis_eval(local ? &anon_touch_merged_script : &anon_touch_script,
-					  1, &key, &keylen, a.n, a.v, a.len);
+	r = vt_redis_eval(script, 1, &key, &keylen, a.n, a.v, a.len);
 	if (r == NULL)
 		return false;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 7)
@@ -471,19 +502,27 @@ anon_touch(HotAnonTouch *t, const HotAnon *local)
 
 	if (previous == NULL || !vt_iso_parse(previous, &t->prev_view_at))
 		t->prev_view_at = 0;
-	return t->session_id != NULL;
+	/* a session id that is not ours would fail later as a uuid: a miss */
+	return t->session_id != NULL && strlen(t->session_id) == 36 &&
+		strspn(t->session_id, "0123456789abcdef-") == 36;
 }
 
 static bool
 redis_anon_touch(HotAnonTouch *t)
 {
-	return anon_touch(t, NULL);
+	return anon_touch(t, NULL, &anon_touch_script);
 }
 
 static bool
 redis_anon_touch_merged(HotAnonTouch *t, const HotAnon *local)
 {
-	return anon_touch(t, local);
+	return anon_touch(t, local, &anon_touch_merged_script);
+}
+
+static bool
+redis_anon_touch_restart(HotAnonTouch *t, const HotAnon *local)
+{
+	return anon_touch(t, local, &anon_touch_restart_script);
 }
 
 static bool
@@ -738,6 +777,7 @@ const HotStoreOps vt_hotstore_redis = {
 	.visitors = redis_visitors,
 	.visitor_forget = redis_visitor_forget,
 	.anon_touch_merged = redis_anon_touch_merged,
+	.anon_touch_restart = redis_anon_touch_restart,
 	.anon_merge = redis_anon_merge,
 	.visit_merge = redis_visit_merge,
 };

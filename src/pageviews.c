@@ -285,11 +285,13 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 		page.url_name = v.url_name;
 		page.page_type = v.page_type;
 		page.referrer = v.referrer;
+		page.is_bot = v.is_bot;
 		if (page.session_id && (pages = vt_session_page(&page)) >= 0)
 			PG_RETURN_INT32(pages);
 		if (has_user)
 		{
-			record_sessionless_view(PG_GETARG_DATUM(5), session_id, &v);
+			/* the session id may be another user's: not kept */
+			record_sessionless_view(PG_GETARG_DATUM(5), NULL, &v);
 			PG_RETURN_NULL();
 		}
 		/* an unknown or ended session without a user: an anonymous view */

@@ -4,9 +4,10 @@
  * While Redis is configured but out of reach, hot-state writes go to the
  * PostgreSQL store (hotstore.c).  When Redis answers again, this copies them
  * back: live anonymous sessions and community visitors are merged into the
- * Redis keys (scripts in hotstore_redis.c), and session keys that could not
- * be updated or deleted during the outage are deleted so that session_get
- * refills them from user_session.  The worker runs it every round, and at
+ * Redis keys (scripts in hotstore_redis.c); session keys that could not be
+ * updated or deleted during the outage are deleted so that session_get
+ * refills them from user_session; and erasures that could not reach Redis
+ * (forget_user, forget_fingerprint) are carried out.  The worker runs it every round, and at
  * once when a backend sees Redis come back (state.c wakes it).
  *
  * The local rows are taken (deleted) in the calling transaction; if Redis
@@ -53,22 +54,17 @@ hot_reconcile(void)
 
 	/*
 	 * Page views keep merging the local store into Redis themselves
-	 * (hotstore.c) until a round finds it empty with no write made since it
-	 * started looking.
+	 * (hotstore.c) until two rounds in a row find it empty and no write was
+	 * made in between (a write may be in a transaction that has not
+	 * committed yet when a round looks).  Taken in the order page views lock
+	 * these tables (sessions, then visitors, then stale keys at commit).
 	 */
 	writes_seen = vt_local_backlog_writes();
-	stale = local->stale_sessions_take();
 	sessions = local->anon_take(vt_anon_session_ttl);
 	visitors = local->visitors_take(vt_community_window);
-	if (!stale && !sessions && !visitors)
-		vt_local_backlog_cleared(writes_seen);
+	stale = local->stale_keys_take();
+	vt_local_backlog_round(writes_seen, !stale && !sessions && !visitors);
 
-	foreach(lc, stale)
-	{
-		if (!redis->session_remove(lfirst(lc)))
-			lost_redis("stale session keys");
-		copied++;
-	}
 	foreach(lc, sessions)
 	{
 		if (!redis->anon_merge(lfirst(lc), vt_anon_session_ttl))
@@ -79,6 +75,22 @@ hot_reconcile(void)
 	{
 		if (!redis->visit_merge(lfirst(lc)))
 			lost_redis("community visitors");
+		copied++;
+	}
+	foreach(lc, stale)
+	{
+		HotStaleKey *k = lfirst(lc);
+		int64		ignored;
+		bool		ok;
+
+		if (strcmp(k->kind, "session") == 0)
+			ok = redis->session_remove(k->id);
+		else if (strcmp(k->kind, "anon_session") == 0)
+			ok = redis->anon_remove(k->id);
+		else
+			ok = redis->visitor_forget(k->id, &ignored);
+		if (!ok)
+			lost_redis("stale keys");
 		copied++;
 	}
 	return copied;

@@ -207,11 +207,43 @@ connect_to_redis(TimestampTz deadline)
 	if (so_error != 0)
 		return connection_failed(false, "could not connect to %s:%d: %s",
 								 vt_redis_host, vt_redis_port, strerror(so_error));
+	/* notice a peer that vanished without closing while we were idle */
+	if (vt_redis_host[0] != '/')
+		(void) redisEnableKeepAlive(c);
 	return true;
 }
 
+/* How an exchange ended; on failure the connection is closed. */
+typedef enum ExchangeResult
+{
+	EXCHANGE_OK,
+	EXCHANGE_BROKEN,			/* write or read failed: reset, EOF, protocol */
+	EXCHANGE_TIMED_OUT
+} ExchangeResult;
+
+static char exchange_error[200];
+
+static ExchangeResult
+exchange_failed(ExchangeResult result, redisReply **replies, int received, const char *fmt,...)
+	pg_attribute_printf(4, 5);
+
+static ExchangeResult
+exchange_failed(ExchangeResult result, redisReply **replies, int received, const char *fmt,...)
+{
+	va_list		ap;
+	int			i;
+
+	va_start(ap, fmt);
+	vsnprintf(exchange_error, sizeof(exchange_error), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < received; i++)
+		freeReplyObject(replies[i]);
+	close_connection();
+	return result;
+}
+
 /* Send n commands and read n replies before the deadline. */
-static bool
+static ExchangeResult
 exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz deadline)
 {
 	int			i;
@@ -221,7 +253,8 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
 	{
 		if (redisAppendCommandArgv(conn.ctx, cmds[i].argc, cmds[i].argv,
 								   cmds[i].argvlen) != REDIS_OK)
-			return connection_failed(false, "could not queue a Redis command");
+			return exchange_failed(EXCHANGE_BROKEN, replies, 0,
+								   "could not queue a Redis command");
 	}
 
 	for (;;)
@@ -229,12 +262,13 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
 		int			done = 0;
 
 		if (redisBufferWrite(conn.ctx, &done) == REDIS_ERR)
-			return connection_failed(false, "write to Redis failed: %s", conn.ctx->errstr);
+			return exchange_failed(EXCHANGE_BROKEN, replies, 0,
+								   "write to Redis failed: %s", conn.ctx->errstr);
 		if (done)
 			break;
 		if (!wait_socket(true, deadline))
-			return connection_failed(true, "timed out writing to Redis after %d ms",
-									 vt_redis_timeout_ms);
+			return exchange_failed(EXCHANGE_TIMED_OUT, replies, 0,
+								   "timed out writing to Redis after %d ms", vt_redis_timeout_ms);
 	}
 
 	while (received < n)
@@ -242,78 +276,83 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
 		void	   *reply = NULL;
 
 		if (redisGetReplyFromReader(conn.ctx, &reply) == REDIS_ERR)
-			goto failed;
+			return exchange_failed(EXCHANGE_BROKEN, replies, received,
+								   "reading from Redis failed: %s", conn.ctx->errstr);
 		if (reply != NULL)
 		{
 			replies[received++] = reply;
 			continue;
 		}
 		if (!wait_socket(false, deadline))
-		{
-			for (i = 0; i < received; i++)
-				freeReplyObject(replies[i]);
-			return connection_failed(true, "timed out waiting for Redis after %d ms",
-									 vt_redis_timeout_ms);
-		}
+			return exchange_failed(EXCHANGE_TIMED_OUT, replies, received,
+								   "timed out waiting for Redis after %d ms", vt_redis_timeout_ms);
 		if (redisBufferRead(conn.ctx) == REDIS_ERR)
-			goto failed;
+			return exchange_failed(EXCHANGE_BROKEN, replies, received,
+								   "reading from Redis failed: %s", conn.ctx->errstr);
 	}
-	return true;
-
-failed:
-	{
-		char		message[160];
-
-		strlcpy(message, conn.ctx->errstr, sizeof(message));
-		for (i = 0; i < received; i++)
-			freeReplyObject(replies[i]);
-		return connection_failed(false, "reading from Redis failed: %s", message);
-	}
+	return EXCHANGE_OK;
 }
 
-/* AUTH and SELECT, pipelined, on a fresh connection */
+/*
+ * On a fresh connection: AUTH and SELECT, then the data-epoch marker
+ * ({prefix}visittrack:epoch, set once with NX and read back), all in one
+ * round trip.  A marker that differs from the one last seen means Redis
+ * lost its data since (state.c); nothing else here knows what is stored.
+ */
 static bool
 handshake(TimestampTz deadline)
 {
-	VtRedisCommand cmds[2];
-	redisReply *replies[2];
-	const char *auth_argv[2];
-	size_t		auth_len[2];
-	const char *select_argv[2];
-	size_t		select_len[2];
+	VtRedisCommand cmds[4];
+	redisReply *replies[4];
+	const char *auth_argv[2] = {"AUTH", vt_redis_password};
+	size_t		auth_len[2] = {4, vt_redis_password ? strlen(vt_redis_password) : 0};
 	char		db[16];
+	const char *select_argv[2] = {"SELECT", db};
+	size_t		select_len[2] = {6, 0};
+	char		key[128];
+	char		fresh[32];
+	const char *set_argv[4] = {"SET", key, fresh, "NX"};
+	size_t		set_len[4] = {3, 0, 0, 2};
+	const char *get_argv[2] = {"GET", key};
+	size_t		get_len[2] = {3, 0};
+	uint8		random[8];
 	int			n = 0;
 	int			i;
 	bool		ok = true;
 	char		message[160] = "";
+	uint64		epoch = 0;
 
 	if (vt_redis_password && vt_redis_password[0])
-	{
-		auth_argv[0] = "AUTH";
-		auth_len[0] = 4;
-		auth_argv[1] = vt_redis_password;
-		auth_len[1] = strlen(vt_redis_password);
-		cmds[n].argc = 2;
-		cmds[n].argv = auth_argv;
-		cmds[n].argvlen = auth_len;
-		n++;
-	}
+		cmds[n++] = (VtRedisCommand) {2, auth_argv, auth_len};
 	if (vt_redis_db != 0)
 	{
 		snprintf(db, sizeof(db), "%d", vt_redis_db);
-		select_argv[0] = "SELECT";
-		select_len[0] = 6;
-		select_argv[1] = db;
 		select_len[1] = strlen(db);
-		cmds[n].argc = 2;
-		cmds[n].argv = select_argv;
-		cmds[n].argvlen = select_len;
-		n++;
+		cmds[n++] = (VtRedisCommand) {2, select_argv, select_len};
 	}
-	if (n == 0)
-		return true;
-	if (!exchange(n, cmds, replies, deadline))
-		return false;
+	snprintf(key, sizeof(key), "%svisittrack:epoch", vt_redis_prefix ? vt_redis_prefix : "");
+	if (!pg_strong_random(random, sizeof(random)))
+		memset(random, 0, sizeof(random));
+	{
+		uint64		r;
+
+		memcpy(&r, random, sizeof(r));
+		snprintf(fresh, sizeof(fresh), UINT64_FORMAT, r | 1);
+	}
+	set_len[1] = get_len[1] = strlen(key);
+	set_len[2] = strlen(fresh);
+	cmds[n++] = (VtRedisCommand) {4, set_argv, set_len};
+	cmds[n++] = (VtRedisCommand) {2, get_argv, get_len};
+
+	switch (exchange(n, cmds, replies, deadline))
+	{
+		case EXCHANGE_OK:
+			break;
+		case EXCHANGE_BROKEN:
+			return connection_failed(false, "%s", exchange_error);
+		case EXCHANGE_TIMED_OUT:
+			return connection_failed(true, "%s", exchange_error);
+	}
 	for (i = 0; i < n; i++)
 	{
 		if (replies[i]->type == REDIS_REPLY_ERROR && ok)
@@ -321,10 +360,15 @@ handshake(TimestampTz deadline)
 			strlcpy(message, replies[i]->str, sizeof(message));
 			ok = false;
 		}
-		freeReplyObject(replies[i]);
 	}
+	if (ok && replies[n - 1]->type == REDIS_REPLY_STRING)
+		epoch = strtoull(replies[n - 1]->str, NULL, 10);
+	for (i = 0; i < n; i++)
+		freeReplyObject(replies[i]);
 	if (!ok)
 		return connection_failed(false, "Redis refused the connection set-up: %s", message);
+	if (epoch != 0)
+		vt_redis_epoch_seen(epoch);
 	return true;
 }
 
@@ -340,6 +384,37 @@ ensure_connection(TimestampTz deadline)
 	return connect_to_redis(deadline) && handshake(deadline);
 }
 
+/*
+ * Error replies that say this server cannot serve us at all, whatever the
+ * command: a replica after a failover (READONLY), lost credentials
+ * (NOAUTH, WRONGPASS), a server still loading or refusing writes.  The
+ * connection is then treated as failed, so the next call reconnects --
+ * possibly to the new primary -- instead of every call falling back on a
+ * connection that will never work again.
+ */
+static const char *
+server_refusal(int n, redisReply **replies)
+{
+	static const char *const codes[] = {
+		"READONLY", "NOAUTH", "WRONGPASS", "MASTERDOWN", "LOADING", "MISCONF"
+	};
+	int			i;
+	int			k;
+
+	for (i = 0; i < n; i++)
+	{
+		if (replies[i]->type != REDIS_REPLY_ERROR)
+			continue;
+		for (k = 0; k < lengthof(codes); k++)
+		{
+			/* scripts report the error of the command that failed inside them */
+			if (strstr(replies[i]->str, codes[k]) != NULL)
+				return codes[k];
+		}
+	}
+	return NULL;
+}
+
 bool
 vt_redis_configured(void)
 {
@@ -349,21 +424,22 @@ vt_redis_configured(void)
 bool
 vt_redis_usable(void)
 {
-	VtRedisHealth h;
-
-	if (!vt_redis_configured())
-		return false;
-	if (!vt_redis_health_known_down(target_of_settings()))
-		return true;
-	vt_redis_health_snapshot(&h);
-	return GetCurrentTimestamp() >= h.retry_at;
+	return vt_redis_configured() && !vt_redis_health_waiting(target_of_settings());
 }
 
-bool
-vt_redis_pipeline(int n, const VtRedisCommand *cmds, redisReply **replies)
+/*
+ * Run n commands before the deadline.  A connection kept from an earlier
+ * call may have died while idle (Redis restarted, an idle timeout, a
+ * proxy): if it breaks before answering, it is replaced once within the
+ * same deadline before Redis is declared down.
+ */
+static bool
+run_before(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz deadline)
 {
-	TimestampTz deadline;
 	uint32		target;
+	int			attempt;
+	const char *refusal;
+	int			i;
 
 	if (!vt_redis_configured())
 		return false;
@@ -374,13 +450,54 @@ vt_redis_pipeline(int n, const VtRedisCommand *cmds, redisReply **replies)
 		return false;
 	}
 
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), vt_redis_timeout_ms);
-	if (!ensure_connection(deadline) || !exchange(n, cmds, replies, deadline))
-		return false;
+	for (attempt = 0;; attempt++)
+	{
+		bool		reused;
+		ExchangeResult result;
+
+		if (conn.ctx != NULL &&
+			(conn.target != target || conn.credentials != credentials_of_settings()))
+			close_connection();
+		reused = conn.ctx != NULL;
+		if (!ensure_connection(deadline))
+			return false;
+		result = exchange(n, cmds, replies, deadline);
+		if (result == EXCHANGE_OK)
+			break;
+		if (result == EXCHANGE_BROKEN && reused && attempt == 0)
+			continue;
+		return connection_failed(result == EXCHANGE_TIMED_OUT, "%s", exchange_error);
+	}
+
+	refusal = server_refusal(n, replies);
+	if (refusal)
+	{
+		char		message[160];
+
+		for (i = 0; i < n; i++)
+		{
+			if (replies[i]->type == REDIS_REPLY_ERROR && strstr(replies[i]->str, refusal))
+				strlcpy(message, replies[i]->str, sizeof(message));
+			freeReplyObject(replies[i]);
+		}
+		return connection_failed(false, "Redis cannot serve us: %s", message);
+	}
 
 	vt_count(VT_REDIS_COMMANDS, 1);
 	vt_redis_health_ok(target);
 	return true;
+}
+
+static TimestampTz
+new_deadline(void)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), vt_redis_timeout_ms);
+}
+
+bool
+vt_redis_pipeline(int n, const VtRedisCommand *cmds, redisReply **replies)
+{
+	return run_before(n, cmds, replies, new_deadline());
 }
 
 redisReply *
@@ -419,6 +536,7 @@ vt_redis_eval(VtRedisScript *script,
 	char		nkeys_str[16];
 	VtRedisCommand cmd = {argc, argv, argvlen};
 	redisReply *reply;
+	TimestampTz deadline;
 	int			i;
 
 	if (script->sha1[0] == '\0')
@@ -442,7 +560,9 @@ vt_redis_eval(VtRedisScript *script,
 		argvlen[3 + nkeys + i] = arglens[i];
 	}
 
-	reply = vt_redis_command(&cmd);
+	deadline = new_deadline();
+	if (!run_before(1, &cmd, &reply, deadline))
+		reply = NULL;
 	if (reply && reply->type == REDIS_REPLY_ERROR &&
 		strncmp(reply->str, "NOSCRIPT", 8) == 0)
 	{
@@ -452,7 +572,8 @@ vt_redis_eval(VtRedisScript *script,
 		argvlen[0] = 4;
 		argv[1] = script->body;
 		argvlen[1] = strlen(script->body);
-		reply = vt_redis_command(&cmd);
+		if (!run_before(1, &cmd, &reply, deadline))
+			reply = NULL;
 	}
 	pfree(argv);
 	pfree(argvlen);

@@ -204,13 +204,13 @@ vt_session_page(const VtSessionPage *page)
 		" v AS ("
 		"  INSERT INTO visittrack.user_page_view"
 		"   (session_id, user_id, url, url_name, page_type, referrer, viewed_at, is_bot)"
-		"  SELECT $1, s.user_id, $2, $3, $4, $5, now(), s.is_bot FROM s WHERE $2::text IS NOT NULL"
+		"  SELECT $1, s.user_id, $2, $3, $4, $5, now(), s.is_bot OR $7 FROM s WHERE $2::text IS NOT NULL"
 		"  RETURNING 1)"
 		" SELECT pages_visited, now() FROM s",
-		6, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
+		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, BOOLOID}
 	};
-	Datum		values[6];
-	char		nulls[6] = "      ";
+	Datum		values[7];
+	char		nulls[7] = "       ";
 	int32		pages = -1;
 	TimestampTz now = 0;
 
@@ -225,6 +225,7 @@ vt_session_page(const VtSessionPage *page)
 	nulls[4] = page->referrer ? ' ' : 'n';
 	values[5] = page->user_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(page->user_id)) : (Datum) 0;
 	nulls[5] = page->user_id ? ' ' : 'n';
+	values[6] = BoolGetDatum(page->is_bot);
 
 	vt_spi_connect();
 	if (vt_spi_run(&q, values, nulls, false, 0) == 1)
@@ -343,7 +344,9 @@ vt_session_get(PG_FUNCTION_ARGS)
 	if (hot_session_fetch(session_id, &s) && s.is_active && s.expires_at > now)
 		PG_RETURN_JSONB_P(session_jsonb(&s, 0));
 
-	end_if_expired(session_id);
+	/* on a standby or in a read-only transaction, an expired session is shown ended */
+	if (!XactReadOnly)
+		end_if_expired(session_id);
 
 	values[0] = CStringGetTextDatum(session_id);
 	vt_spi_connect();
@@ -354,6 +357,11 @@ vt_session_get(PG_FUNCTION_ARGS)
 	if (!found)
 		PG_RETURN_NULL();
 
+	if (s.is_active && s.expires_at <= now)
+	{
+		s.is_active = false;	/* expired, not yet ended (read-only) */
+		ended_at = s.expires_at;
+	}
 	if (s.is_active)
 		hot_session_store(&s, remaining_seconds(&s, now));
 	PG_RETURN_JSONB_P(session_jsonb(&s, ended_at));

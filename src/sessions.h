@@ -15,6 +15,7 @@ typedef struct VtSessionPage
 	const char *url_name;
 	const char *page_type;
 	const char *referrer;
+	bool		is_bot;			/* the request's user agent is a bot's */
 } VtSessionPage;
 
 /*

@@ -14,6 +14,8 @@
 
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -22,9 +24,14 @@
 #include "spi_util.h"
 
 static Oid	schema_oid = InvalidOid;
+static bool schema_checked = false; /* schema_oid is current */
+static bool callback_registered = false;
 static OverrideSearchPath *safe_path = NULL;
 static VtQuery *prepared_queries = NULL;
-static bool pushed_snapshot = false;
+/* whether each level of vt_spi_connect pushed a snapshot */
+#define MAX_SPI_DEPTH 16
+static bool pushed_snapshot[MAX_SPI_DEPTH];
+static int	spi_depth = 0;
 
 static void
 forget_plans(void)
@@ -44,11 +51,27 @@ forget_plans(void)
 	prepared_queries = NULL;
 }
 
+/* Any change to schemas: look the schema up again (it may be re-created). */
+static void
+namespace_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	schema_checked = false;
+}
+
 /* The override search path, rebuilt if the schema was re-created. */
 static OverrideSearchPath *
 search_path_for_plans(void)
 {
-	Oid			current = get_namespace_oid("visittrack", true);
+	Oid			current;
+
+	if (schema_checked && safe_path != NULL)
+		return safe_path;
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_changed, (Datum) 0);
+		callback_registered = true;
+	}
+	current = get_namespace_oid("visittrack", true);
 
 	if (!OidIsValid(current))
 		ereport(ERROR,
@@ -67,6 +90,7 @@ search_path_for_plans(void)
 		MemoryContextSwitchTo(old);
 		schema_oid = current;
 	}
+	schema_checked = true;
 	return safe_path;
 }
 
@@ -95,21 +119,22 @@ vt_schema_oid(void)
 void
 vt_spi_connect(void)
 {
+	bool		push = !ActiveSnapshotSet();
+
+	if (spi_depth >= MAX_SPI_DEPTH)
+		elog(ERROR, "visittrack: SPI connections nested too deeply");
 	SPI_connect();
-	pushed_snapshot = false;
-	if (!ActiveSnapshotSet())
-	{
+	if (push)
 		PushActiveSnapshot(GetTransactionSnapshot());
-		pushed_snapshot = true;
-	}
+	pushed_snapshot[spi_depth++] = push;
 }
 
 void
 vt_spi_finish(void)
 {
-	if (pushed_snapshot)
+	Assert(spi_depth > 0);
+	if (spi_depth > 0 && pushed_snapshot[--spi_depth])
 		PopActiveSnapshot();
-	pushed_snapshot = false;
 	SPI_finish();
 }
 

@@ -32,12 +32,15 @@ typedef struct VtShared
 	pg_atomic_uint32 redis_up;
 	pg_atomic_uint32 redis_target;
 	pg_atomic_uint64 redis_retry_at;	/* TimestampTz */
+	pg_atomic_uint64 redis_epoch;	/* marker value last seen; 0 none */
+	pg_atomic_uint64 redis_reset_at;	/* TimestampTz; 0 never */
 	TimestampTz redis_since;
 	TimestampTz redis_error_at;
 	char		redis_error[256];
 
 	pg_atomic_uint64 local_writes;	/* see vt_local_backlog_note_write */
 	pg_atomic_uint64 local_writes_cleared;
+	pg_atomic_uint64 local_writes_last_empty;	/* counter at the last empty round */
 
 	pg_atomic_uint32 worker_pid;
 	Latch	   *worker_latch;	/* in shared memory (PGPROC); under lock */
@@ -78,11 +81,14 @@ init_record(VtShared *s)
 	pg_atomic_init_u32(&s->redis_up, 1);
 	pg_atomic_init_u32(&s->redis_target, 0);
 	pg_atomic_init_u64(&s->redis_retry_at, 0);
+	pg_atomic_init_u64(&s->redis_epoch, 0);
+	pg_atomic_init_u64(&s->redis_reset_at, 0);
 	s->redis_since = 0;
 	s->redis_error_at = 0;
 	s->redis_error[0] = '\0';
 	pg_atomic_init_u64(&s->local_writes, 0);
 	pg_atomic_init_u64(&s->local_writes_cleared, 0);
+	pg_atomic_init_u64(&s->local_writes_last_empty, PG_UINT64_MAX);
 	pg_atomic_init_u32(&s->worker_pid, 0);
 	s->worker_latch = NULL;
 	s->worker_last_run = 0;
@@ -203,6 +209,16 @@ vt_redis_health_admit(uint32 target, int retry_interval_ms)
 										  (uint64) TimestampTzPlusMilliseconds(now, retry_interval_ms));
 }
 
+/* Known down and not yet time to probe: lock-free, for every call. */
+bool
+vt_redis_health_waiting(uint32 target)
+{
+	VtShared   *s = state();
+
+	return vt_redis_health_known_down(target) &&
+		GetCurrentTimestamp() < (TimestampTz) pg_atomic_read_u64(&s->redis_retry_at);
+}
+
 bool
 vt_redis_health_known_down(uint32 target)
 {
@@ -255,6 +271,24 @@ vt_redis_health_ok(uint32 target)
 }
 
 void
+vt_redis_epoch_seen(uint64 epoch)
+{
+	VtShared   *s = state();
+	uint64		known = pg_atomic_read_u64(&s->redis_epoch);
+
+	if (known == epoch)
+		return;
+	if (pg_atomic_compare_exchange_u64(&s->redis_epoch, &known, epoch) && known != 0)
+		pg_atomic_write_u64(&s->redis_reset_at, (uint64) GetCurrentTimestamp());
+}
+
+TimestampTz
+vt_redis_reset_at(void)
+{
+	return (TimestampTz) pg_atomic_read_u64(&state()->redis_reset_at);
+}
+
+void
 vt_local_backlog_note_write(void)
 {
 	pg_atomic_fetch_add_u64(&state()->local_writes, 1);
@@ -266,10 +300,19 @@ vt_local_backlog_writes(void)
 	return pg_atomic_read_u64(&state()->local_writes);
 }
 
+/*
+ * Cleared only when two consecutive rounds found nothing and saw the same
+ * counter: a write counted before the first round but not yet committed
+ * would have been found by the second.
+ */
 void
-vt_local_backlog_cleared(uint64 writes_seen)
+vt_local_backlog_round(uint64 writes_seen, bool found_nothing)
 {
-	pg_atomic_write_u64(&state()->local_writes_cleared, writes_seen);
+	VtShared   *s = state();
+
+	if (found_nothing && pg_atomic_read_u64(&s->local_writes_last_empty) == writes_seen)
+		pg_atomic_write_u64(&s->local_writes_cleared, writes_seen);
+	pg_atomic_write_u64(&s->local_writes_last_empty, found_nothing ? writes_seen : PG_UINT64_MAX);
 }
 
 bool

@@ -53,7 +53,15 @@ extern void vt_redis_health_failed(uint32 target, const char *message,
 								   int retry_interval_ms);
 extern void vt_redis_health_ok(uint32 target);
 extern bool vt_redis_health_known_down(uint32 target);
+extern bool vt_redis_health_waiting(uint32 target);	/* down, retry not due yet */
 extern void vt_redis_health_snapshot(VtRedisHealth *out);
+
+/*
+ * Redis data epochs: a marker that each new connection reads tells whether
+ * Redis lost its data (restarted empty, flushed) since it was last seen.
+ */
+extern void vt_redis_epoch_seen(uint64 epoch);
+extern TimestampTz vt_redis_reset_at(void);	/* 0: never seen a reset */
 
 /*
  * Hot state written to PostgreSQL while Redis was configured but out of
@@ -63,7 +71,8 @@ extern void vt_redis_health_snapshot(VtRedisHealth *out);
  */
 extern void vt_local_backlog_note_write(void);
 extern uint64 vt_local_backlog_writes(void);
-extern void vt_local_backlog_cleared(uint64 writes_seen);
+/* a reconciliation round: counter read before looking, found nothing? */
+extern void vt_local_backlog_round(uint64 writes_seen, bool found_nothing);
 extern bool vt_local_backlog_pending(void);
 
 /* Background worker bookkeeping. */

@@ -92,6 +92,7 @@ run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		MemoryContextSwitchTo(cxt);
 	}
 	PG_CATCH();
 	{
@@ -105,6 +106,7 @@ run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
 				(errmsg("visittrack worker: task failed: %s", error)));
 		FreeErrorData(edata);
 		AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
 		ok = false;
 	}
 	PG_END_TRY();

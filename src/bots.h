@@ -25,7 +25,7 @@ extern bool vt_bots_match(const BotRules *rules, const char *ua, size_t len);
 
 /*
  * The heuristic that calls ua[0..len) a bot ("empty", "headless",
- * "http-client"), or NULL.
+ * "http-client", "contact": a "+http://" URL or an e-mail address), or NULL.
  */
 extern const char *vt_bot_heuristic(const char *ua, size_t len);
 

@@ -29,7 +29,7 @@ typedef struct VtUserAgent
 	char	   *device_brand;
 	char	   *device_model;
 	bool		is_bot;
-	const char *bot_reason;		/* NULL, "empty", "ua-parser", "patterns", "headless", "http-client" */
+	const char *bot_reason;		/* NULL, "empty", "ua-parser", "patterns", "headless", "http-client", "contact" */
 } VtUserAgent;
 
 /* True when the user agent (NULL allowed) is a bot; cached. */

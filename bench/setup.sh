@@ -9,7 +9,10 @@
 # inside a run.  The background worker is off so that nothing but the
 # measured calls runs.
 bench_start_servers() {
-    vt_start_servers bench \
+    # Redis on the same machine, reached through its Unix socket: a TCP
+    # round trip on loopback costs this VM about a third more
+    # (doc/performance.md, "The Redis round trip").
+    VT_REDIS_VIA_SOCKET=1 vt_start_servers bench \
         "fsync = on" \
         "synchronous_commit = on" \
         "full_page_writes = on" \

@@ -54,6 +54,8 @@ as_pg() {
 
 # vt_start_servers NAME [extra postgresql.conf lines...]
 # Sets VT_RUN, PGPORT, PGHOST, PGUSER, VT_REDIS_PORT and exports them.
+# Redis listens on 127.0.0.1:VT_REDIS_PORT and on the Unix socket
+# VT_REDIS_SOCKET; visittrack uses TCP unless VT_REDIS_VIA_SOCKET is set.
 vt_start_servers() {
     local name=$1; shift
     VT_RUN=$(mktemp -d "/tmp/visittrack-$name.XXXXXX")
@@ -63,7 +65,8 @@ vt_start_servers() {
     PGPORT=$(vt_free_port)
     VT_REDIS_PORT=$(vt_free_port)
     while [ "$VT_REDIS_PORT" = "$PGPORT" ]; do VT_REDIS_PORT=$(vt_free_port); done
-    export VT_RUN PGPORT VT_REDIS_PORT PGHOST=127.0.0.1 PGUSER=postgres
+    VT_REDIS_SOCKET=$VT_RUN/redis/redis.sock
+    export VT_RUN PGPORT VT_REDIS_PORT VT_REDIS_SOCKET PGHOST=127.0.0.1 PGUSER=postgres
 
     say "starting Redis on 127.0.0.1:$VT_REDIS_PORT"
     vt_start_redis
@@ -84,6 +87,7 @@ vt_start_servers() {
         echo "log_min_messages = warning"
         echo "visittrack.redis_host = '127.0.0.1'"
         echo "visittrack.redis_port = $VT_REDIS_PORT"
+        [ -z "${VT_REDIS_VIA_SOCKET:-}" ] || echo "visittrack.redis_host = '$VT_REDIS_SOCKET'"
         for line in "$@"; do echo "$line"; done
     } >>"$VT_RUN/pg/data/postgresql.conf"
     as_pg "$PGBIN/pg_ctl" -D "$VT_RUN/pg/data" -l "$VT_RUN/pg/server.log" -w start >/dev/null ||
@@ -92,6 +96,7 @@ vt_start_servers() {
 
 vt_start_redis() {
     redis-server --port "$VT_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --unixsocket "$VT_REDIS_SOCKET" --unixsocketperm 777 \
         --daemonize yes --dir "$VT_RUN/redis" --pidfile "$VT_RUN/redis/redis.pid" \
         --logfile "$VT_RUN/redis/redis.log" >/dev/null
     local i

@@ -26,18 +26,37 @@ CREATE FUNCTION page_day_transfn(internal, boolean, uuid, text, text, uuid, text
                                  timestamptz, bigint, integer)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'vt_page_day_transfn'
-LANGUAGE C CALLED ON NULL INPUT;
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE FUNCTION page_day_finalfn(internal, boolean, uuid, text, text, uuid, text, text,
                                  timestamptz, bigint, integer)
 RETURNS page_day_stats[]
 AS 'MODULE_PATHNAME', 'vt_page_day_finalfn'
-LANGUAGE C CALLED ON NULL INPUT;
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+-- Parallel aggregation: each process's state goes to the leader as bytes,
+-- where the states are merged (src/analytics.c, "parallel aggregation").
+CREATE FUNCTION page_day_serialfn(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'vt_page_day_serialfn'
+LANGUAGE C STRICT PARALLEL SAFE;
+
+CREATE FUNCTION page_day_deserialfn(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'vt_page_day_deserialfn'
+LANGUAGE C STRICT PARALLEL SAFE;
+
+CREATE FUNCTION page_day_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'vt_page_day_combinefn'
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 -- One pass over a day's page views (bots already left out): one element per
 -- URL path.  Arguments: authenticated, the anonymous session, the signed-in
 -- session (NULL: none), the visitor (fingerprint, or user id when signed
--- in), url, page_type, viewed_at, view id, time_on_page_seconds.
+-- in), url, page_type, viewed_at, view id, time_on_page_seconds.  Parallel
+-- safe: partial states over any split of the rows combine into exactly the
+-- serial result.
 CREATE AGGREGATE collect_page_day(authenticated boolean, anon_session uuid, user_session text,
                                   fingerprint text, user_id uuid, url text, page_type text,
                                   viewed_at timestamptz, view_id bigint, time_on_page integer) (
@@ -45,7 +64,11 @@ CREATE AGGREGATE collect_page_day(authenticated boolean, anon_session uuid, user
     STYPE = internal,
     FINALFUNC = page_day_finalfn,
     FINALFUNC_EXTRA,
-    FINALFUNC_MODIFY = READ_WRITE
+    FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = page_day_combinefn,
+    SERIALFUNC = page_day_serialfn,
+    DESERIALFUNC = page_day_deserialfn,
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE collect_page_day(boolean, uuid, text, text, uuid, text, text, timestamptz, bigint, integer) IS
 'one-pass rollup of a day''s page views per URL path (used by aggregate_page_analytics)';

@@ -93,6 +93,7 @@ AS $$
 DECLARE
     lo timestamptz;
     hi timestamptz;
+    sessions_from timestamptz;
     bot_anon uuid[];
     bot_user text[];
     stats page_day_stats[];
@@ -115,9 +116,13 @@ BEGIN
 
     -- Sessions flagged as bots: anonymous ones by enrichment (looked for
     -- among the sessions started from the day before on), signed-in ones.
-    -- Read just before the views, in the same transaction.
+    -- Read just before the views, in the same transaction.  The bound is a
+    -- value, not an expression, so the planner prunes anonymous_session's
+    -- partitions (timestamptz - interval is only stable: with it, the plan
+    -- would open every partition).
+    sessions_from := lo - interval '1 day';
     bot_anon := ARRAY(SELECT b.session_id FROM anonymous_session b
-                       WHERE b.is_bot AND b.session_start >= lo - interval '1 day'
+                       WHERE b.is_bot AND b.session_start >= sessions_from
                          AND b.session_start < hi);
     bot_user := ARRAY(SELECT b.session_id FROM user_session b WHERE b.is_bot);
 

@@ -4,22 +4,26 @@ Fills one UTC day with synthetic page views (85 % anonymous in sessions of
 ten views, 15 % signed-in; 500 paths, a third with a query string; 2 % bot
 views and 1 in 70 sessions flagged a bot), then times, in turns:
 
-  aggregate    SELECT visittrack.aggregate_page_analytics(day)
-  bare         SELECT <path>, count(*) FROM <the same views> GROUP BY 1
-               (max_parallel_workers_per_gather = 0, like the aggregate)
+  aggregate    SELECT visittrack.aggregate_page_analytics(day), with the
+               server's parallel settings (as it runs in production)
+  agg_serial   the same with max_parallel_workers_per_gather = 0
+  bare         SELECT <path>, count(*) FROM <the same views> GROUP BY 1,
+               max_parallel_workers_per_gather = 0
   bare_par     the same with the server's parallel settings
 
 and reports the backend's CPU time (from /proc, so run it on the database
-host) and wall time, best and median of the runs, and the ratios.  CPU time
-is what to compare on a busy machine.
+host; parallel workers' CPU is not in it) and wall time, best and median of
+the runs, and the ratios: serial to serial in CPU time (what to compare on
+a busy machine), parallel to parallel in wall time.
 
     python3 bench/page_analytics.py [--views N] [--order time|random]
                                     [--runs R] [--check] [--dbname bench]
 
 --order time stores the views in time order, as live traffic writes them;
 --order random shuffles them (the worst case for the session bookkeeping).
---check also compares the rows with a pure-SQL computation (window
-functions; slow).  Connection settings come from PGHOST, PGPORT, PGUSER.
+--check also compares the rows of a parallel run and of a serial one with a
+pure-SQL computation (window functions; slow).  Connection settings come
+from PGHOST, PGPORT, PGUSER.
 """
 import argparse
 import os
@@ -142,8 +146,10 @@ def main():
     print("%d page views on %s, stored in %s order (%.0f s to make)"
           % (cur.fetchone()[0], DAY, args.order, time.time() - started))
 
+    aggregate = "SELECT visittrack.aggregate_page_analytics(%(day)s)"
     queries = {
-        "aggregate": ("SELECT visittrack.aggregate_page_analytics(%(day)s)", "SET max_parallel_workers_per_gather = 0"),
+        "aggregate": (aggregate, "RESET max_parallel_workers_per_gather"),
+        "agg_serial": (aggregate, "SET max_parallel_workers_per_gather = 0"),
         "bare": (BARE, "SET max_parallel_workers_per_gather = 0"),
         "bare_par": (BARE, "RESET max_parallel_workers_per_gather"),
     }
@@ -161,15 +167,20 @@ def main():
         print("%-10s cpu best %.3f s median %.3f s | wall best %.3f s median %.3f s"
               % (name, min(cpus), statistics.median(cpus), min(walls), statistics.median(walls)))
     best = {k: (min(c for c, _ in v), min(w for _, w in v)) for k, v in results.items()}
-    print("aggregate / bare:     cpu %.2f  wall %.2f" % (best["aggregate"][0] / best["bare"][0],
-                                                        best["aggregate"][1] / best["bare"][1]))
-    print("aggregate / bare_par: wall %.2f (the parallel GROUP BY uses other processes' CPU too)"
+    print("agg_serial / bare:    cpu %.2f  wall %.2f" % (best["agg_serial"][0] / best["bare"][0],
+                                                        best["agg_serial"][1] / best["bare"][1]))
+    print("aggregate / bare_par: wall %.2f (both parallel: their workers' CPU is not counted above)"
           % (best["aggregate"][1] / best["bare_par"][1]))
     if args.check:
-        cur.execute("SET max_parallel_workers_per_gather = 0")
-        cur.execute(REFERENCE, params)
-        diff = cur.fetchall()
-        print("check against the SQL computation: %s" % ("identical" if not diff else "%d rows differ" % len(diff)))
+        for mode, setting in (("parallel", "RESET max_parallel_workers_per_gather"),
+                              ("serial", "SET max_parallel_workers_per_gather = 0")):
+            cur.execute(setting)
+            cur.execute(aggregate, params)
+            cur.execute("SET max_parallel_workers_per_gather = 0")
+            cur.execute(REFERENCE, params)
+            diff = cur.fetchall()
+            print("check of a %s run against the SQL computation: %s"
+                  % (mode, "identical" if not diff else "%d rows differ" % len(diff)))
 
 
 if __name__ == "__main__":

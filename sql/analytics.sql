@@ -100,6 +100,157 @@ RESET TimeZone;
 SELECT vt_test.error_of($$SELECT visittrack.aggregate_page_analytics(NULL)$$);
 SELECT vt_test.error_of($$SELECT visittrack.aggregate_page_analytics('infinity')$$);
 
+-- Parallel plans: each process aggregates the views it reads, and the
+-- leader combines the partial states (page_day_combinefn).  Day 2026-02-20:
+-- 4,000 anonymous sessions of 1 to 5 views (some with two views at the same
+-- instant, 1 in 53 flagged a bot by enrichment, some views flagged) and
+-- 1,000 signed-in sessions of 3 views (ids that are not hex, 1 in 41 flagged
+-- a bot; some views outside any session), stored view by view across the
+-- sessions, so that a session's views lie far apart in the table and every
+-- process reads some of them.  The function gives the same rows through a
+-- plan with partial aggregates as through a serial one.
+INSERT INTO visittrack.anonymous_page_view
+       (session_id, device_fingerprint, url, page_type, viewed_at, time_on_page_seconds, is_bot)
+SELECT vt_test.uid(100000 + s), md5('fp' || s % 500),
+       '/p/' || (s * 7 + k * 13) % 50 || CASE WHEN k = 2 THEN '?utm=x' ELSE '' END,
+       CASE WHEN (s + k) % 7 = 0 THEN NULL WHEN (s * 7 + k * 13) % 50 < 10 THEN 'community' ELSE 'page' END,
+       '2026-02-20 00:00+00'::timestamptz + (s % 80000) * interval '1 second'
+           + least(k, CASE WHEN s % 11 = 0 THEN 3 ELSE 4 END) * interval '20 seconds',
+       CASE WHEN k < s % 5 THEN 5 + (s + k) % 60 END, (s + k) % 89 = 0
+  FROM generate_series(1, 4000) AS s, generate_series(0, 4) AS k
+ WHERE k <= s % 5
+ ORDER BY k, s;
+INSERT INTO visittrack.anonymous_session (session_id, device_fingerprint, session_start, last_activity, is_bot)
+SELECT vt_test.uid(100000 + s), md5('fp' || s % 500),
+       '2026-02-20 00:00+00'::timestamptz + (s % 80000) * interval '1 second',
+       '2026-02-20 00:00+00'::timestamptz + (s % 80000) * interval '1 second', true
+  FROM generate_series(53, 4000, 53) AS s;
+INSERT INTO visittrack.user_page_view (session_id, user_id, url, page_type, viewed_at, time_on_page_seconds)
+SELECT CASE WHEN s % 13 <> 0 THEN 'w-' || s END, vt_test.uid(5000 + s % 100),
+       '/p/' || (s * 3 + k * 17) % 50, 'page',
+       '2026-02-20 00:00+00'::timestamptz + (s * 61 % 80000) * interval '1 second' + k * interval '30 seconds',
+       CASE WHEN k < 2 THEN 10 + s % 30 END
+  FROM generate_series(1, 1000) AS s, generate_series(0, 2) AS k
+ ORDER BY k, s;
+INSERT INTO visittrack.user_session (user_id, session_id, started_at, last_activity, expires_at, is_bot)
+SELECT vt_test.uid(5000 + s % 100), 'w-' || s, '2026-02-20 00:00+00', '2026-02-20 00:00+00',
+       '2026-02-21 00:00+00', true
+  FROM generate_series(41, 1000, 41) AS s;
+ANALYZE visittrack.anonymous_page_view, visittrack.user_page_view;
+SET max_parallel_workers_per_gather = 0;
+SELECT visittrack.aggregate_page_analytics('2026-02-20') AS rows_written_serially;
+CREATE TEMP TABLE serial_run AS
+    SELECT url_path, page_type, total_views, anonymous_views, authenticated_views,
+           unique_visitors, avg_time_on_page_seconds, entries, exits, bounces
+      FROM visittrack.page_analytics WHERE date = '2026-02-20';
+RESET max_parallel_workers_per_gather;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET min_parallel_index_scan_size = 0;
+-- the aggregate runs partially in each process, under a Gather
+CREATE FUNCTION pg_temp.plan_of(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        RETURN NEXT line;
+    END LOOP;
+END
+$$;
+SELECT bool_or(line ~ 'Finalize Aggregate') AS finalize, bool_or(line ~ 'Gather') AS gather,
+       bool_or(line ~ 'Partial Aggregate') AS partial
+  FROM pg_temp.plan_of($$
+    SELECT visittrack.collect_page_day(false, a.session_id, NULL, a.device_fingerprint, NULL,
+                                       a.url, a.page_type, a.viewed_at, a.id, a.time_on_page_seconds)
+      FROM visittrack.anonymous_page_view a
+     WHERE a.viewed_at >= '2026-02-20 00:00+00' AND a.viewed_at < '2026-02-21 00:00+00'$$) AS line;
+SELECT visittrack.aggregate_page_analytics('2026-02-20') AS rows_written_in_parallel;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET min_parallel_index_scan_size;
+SELECT count(*) AS differences FROM (
+    (SELECT * FROM serial_run
+     EXCEPT
+     SELECT url_path, page_type, total_views, anonymous_views, authenticated_views,
+            unique_visitors, avg_time_on_page_seconds, entries, exits, bounces
+       FROM visittrack.page_analytics WHERE date = '2026-02-20')
+    UNION ALL
+    (SELECT url_path, page_type, total_views, anonymous_views, authenticated_views,
+            unique_visitors, avg_time_on_page_seconds, entries, exits, bounces
+       FROM visittrack.page_analytics WHERE date = '2026-02-20'
+     EXCEPT
+     SELECT * FROM serial_run)) d;
+SELECT sum(total_views) AS views, sum(anonymous_views) AS anonymous, sum(unique_visitors) AS unique_visitors,
+       sum(entries) AS entries, sum(exits) AS exits, sum(bounces) AS bounces
+  FROM visittrack.page_analytics WHERE date = '2026-02-20';
+
+-- Which process reads which views is up to the executor, so the combining
+-- is checked on parts chosen here: a table partitioned by "part", read with
+-- partitionwise aggregation, gives one partial state per partition.
+--   S1 (fingerprint a): /x at 10:00 in part 1, /y at 09:00 in part 2 (its
+--      entry), /z at 11:00 in part 3 (its exit)
+--   S2 (a): /x and /y at the same instant in parts 1 and 2: /y has the
+--      smaller id (entry), /x exits; one view in each part, two in all: no
+--      bounce
+--   S3, S4 (device-3, not hex, so numbered by each process in its own
+--      order): S3 one view of /x (a bounce); S4 /x then /z
+--   us-a (user 101): /y in part 1, /x in part 3; us-b (user 102): one view
+--      of /z (a bounce); user 101 on /x outside any session
+--   page types of /z: alpha (part 2) and zeta (part 3) once each: alpha
+-- => /x  home   6 views (4, 2), 3 visitors, time 45 / 3, entries 2, exits 3, bounces 1
+--    /y  page   3 views (2, 1), 2 visitors, time 75 / 3, entries 3, exits 0
+--    /z  alpha  3 views (2, 1), 3 visitors, no time,     entries 1, exits 3, bounces 1
+CREATE TEMP TABLE parts (part integer, authenticated boolean, anon_session uuid, user_session text,
+                         fingerprint text, user_id uuid, url text, page_type text,
+                         viewed_at timestamptz, id bigint, top integer) PARTITION BY LIST (part);
+CREATE TEMP TABLE parts_1 PARTITION OF parts FOR VALUES IN (1);
+CREATE TEMP TABLE parts_2 PARTITION OF parts FOR VALUES IN (2);
+CREATE TEMP TABLE parts_3 PARTITION OF parts FOR VALUES IN (3);
+INSERT INTO parts VALUES
+    (1, true,  NULL, 'us-a', NULL, vt_test.uid(101), '/y', 'page', '2026-03-01 15:00+00', 201, 40),
+    (1, false, vt_test.uid(31), NULL, repeat('a', 32), NULL, '/x?q=1', 'home', '2026-03-01 10:00+00', 101, 30),
+    (1, false, vt_test.uid(32), NULL, repeat('a', 32), NULL, '/x', 'home', '2026-03-01 12:00+00', 105, NULL),
+    (2, false, vt_test.uid(34), NULL, 'device-3', NULL, '/x', 'home', '2026-03-01 14:00+00', 107, 10),
+    (2, false, vt_test.uid(34), NULL, 'device-3', NULL, '/z', 'alpha', '2026-03-01 14:01+00', 108, NULL),
+    (2, false, vt_test.uid(31), NULL, repeat('a', 32), NULL, '/y', 'page', '2026-03-01 09:00+00', 102, 20),
+    (2, false, vt_test.uid(32), NULL, repeat('a', 32), NULL, '/y', 'page', '2026-03-01 12:00+00', 104, 15),
+    (2, true,  NULL, NULL, NULL, vt_test.uid(101), '/x', 'home', '2026-03-01 17:00+00', 204, 5),
+    (3, true,  NULL, 'us-b', NULL, vt_test.uid(102), '/z', NULL, '2026-03-01 16:00+00', 203, NULL),
+    (3, false, vt_test.uid(33), NULL, 'device-3', NULL, '/x', 'other', '2026-03-01 13:00+00', 106, NULL),
+    (3, true,  NULL, 'us-a', NULL, vt_test.uid(101), '/x', 'home', '2026-03-01 15:05+00', 202, NULL),
+    (3, false, vt_test.uid(31), NULL, repeat('a', 32), NULL, '/z#f', 'zeta', '2026-03-01 11:00+00', 103, NULL);
+ANALYZE parts;
+SET enable_partitionwise_aggregate = on;
+SET cpu_tuple_cost = 1;  -- makes the partitionwise plan the cheaper one
+EXPLAIN (COSTS OFF)
+SELECT visittrack.collect_page_day(authenticated, anon_session, user_session, fingerprint, user_id,
+                                   url, page_type, viewed_at, id, top) FROM parts;
+CREATE TEMP TABLE combined AS
+SELECT s.* FROM (SELECT visittrack.collect_page_day(authenticated, anon_session, user_session, fingerprint,
+                                                    user_id, url, page_type, viewed_at, id, top) AS a
+                   FROM parts) q, unnest(q.a) s;
+RESET enable_partitionwise_aggregate;
+RESET cpu_tuple_cost;
+SELECT * FROM combined ORDER BY url_path;
+-- and in one state, without combining: the same
+SELECT count(*) AS differences FROM (
+    (SELECT * FROM combined
+     EXCEPT
+     SELECT s.* FROM (SELECT visittrack.collect_page_day(authenticated, anon_session, user_session,
+                                                         fingerprint, user_id, url, page_type,
+                                                         viewed_at, id, top) AS a FROM parts) q,
+                     unnest(q.a) s)
+    UNION ALL
+    (SELECT s.* FROM (SELECT visittrack.collect_page_day(authenticated, anon_session, user_session,
+                                                         fingerprint, user_id, url, page_type,
+                                                         viewed_at, id, top) AS a FROM parts) q,
+                     unnest(q.a) s
+     EXCEPT
+     SELECT * FROM combined)) d;
+
 -- Use case 3, top_pages: page_analytics rows of the last days.  Today - 1
 -- and today - 3 count for 7 days; today - 10 only for 30; the fixed
 -- February days above are older than both.

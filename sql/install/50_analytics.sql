@@ -26,18 +26,37 @@ CREATE FUNCTION page_day_transfn(internal, boolean, uuid, text, text, uuid, text
                                  timestamptz, bigint, integer)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'vt_page_day_transfn'
-LANGUAGE C CALLED ON NULL INPUT;
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE FUNCTION page_day_finalfn(internal, boolean, uuid, text, text, uuid, text, text,
                                  timestamptz, bigint, integer)
 RETURNS page_day_stats[]
 AS 'MODULE_PATHNAME', 'vt_page_day_finalfn'
-LANGUAGE C CALLED ON NULL INPUT;
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+-- Parallel aggregation: each process's state goes to the leader as bytes,
+-- where the states are merged (src/analytics.c, "parallel aggregation").
+CREATE FUNCTION page_day_serialfn(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'vt_page_day_serialfn'
+LANGUAGE C STRICT PARALLEL SAFE;
+
+CREATE FUNCTION page_day_deserialfn(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'vt_page_day_deserialfn'
+LANGUAGE C STRICT PARALLEL SAFE;
+
+CREATE FUNCTION page_day_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'vt_page_day_combinefn'
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 -- One pass over a day's page views (bots already left out): one element per
 -- URL path.  Arguments: authenticated, the anonymous session, the signed-in
 -- session (NULL: none), the visitor (fingerprint, or user id when signed
--- in), url, page_type, viewed_at, view id, time_on_page_seconds.
+-- in), url, page_type, viewed_at, view id, time_on_page_seconds.  Parallel
+-- safe: partial states over any split of the rows combine into exactly the
+-- serial result.
 CREATE AGGREGATE collect_page_day(authenticated boolean, anon_session uuid, user_session text,
                                   fingerprint text, user_id uuid, url text, page_type text,
                                   viewed_at timestamptz, view_id bigint, time_on_page integer) (
@@ -45,7 +64,11 @@ CREATE AGGREGATE collect_page_day(authenticated boolean, anon_session uuid, user
     STYPE = internal,
     FINALFUNC = page_day_finalfn,
     FINALFUNC_EXTRA,
-    FINALFUNC_MODIFY = READ_WRITE
+    FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = page_day_combinefn,
+    SERIALFUNC = page_day_serialfn,
+    DESERIALFUNC = page_day_deserialfn,
+    PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE collect_page_day(boolean, uuid, text, text, uuid, text, text, timestamptz, bigint, integer) IS
 'one-pass rollup of a day''s page views per URL path (used by aggregate_page_analytics)';
@@ -70,6 +93,10 @@ AS $$
 DECLARE
     lo timestamptz;
     hi timestamptz;
+    sessions_from timestamptz;
+    bot_anon uuid[];
+    bot_user text[];
+    stats page_day_stats[];
     written integer;
 BEGIN
     IF day IS NULL THEN
@@ -87,6 +114,46 @@ BEGIN
                                   day - date '2000-01-01');
     DELETE FROM page_analytics WHERE date = day;
 
+    -- Sessions flagged as bots: anonymous ones by enrichment (looked for
+    -- among the sessions started from the day before on), signed-in ones.
+    -- Read just before the views, in the same transaction.  The bound is a
+    -- value, not an expression, so the planner prunes anonymous_session's
+    -- partitions (timestamptz - interval is only stable: with it, the plan
+    -- would open every partition).
+    sessions_from := lo - interval '1 day';
+    bot_anon := ARRAY(SELECT b.session_id FROM anonymous_session b
+                       WHERE b.is_bot AND b.session_start >= sessions_from
+                         AND b.session_start < hi);
+    bot_user := ARRAY(SELECT b.session_id FROM user_session b WHERE b.is_bot);
+
+    -- The views go through collect_page_day in a read-only statement of its
+    -- own: a statement that writes (INSERT ... SELECT) never runs in
+    -- parallel, this one gets parallel workers at a million views, whose
+    -- partial states the leader combines.  EXECUTE ... INTO (parameters, no
+    -- string building), because on PostgreSQL 15 a static SELECT ... INTO
+    -- planned the Gather but launched no workers (doc/analytics.md).  The
+    -- parameters are planned as constants, so "<> ALL (flagged sessions)"
+    -- is a hash lookup in the scan: the same rows as the anti-join on the
+    -- session tables it replaces, without a join per view.
+    EXECUTE $q$
+        SELECT collect_page_day(v.authenticated, v.anon_session, v.user_session,
+                                v.fingerprint, v.user_id, v.url, v.page_type, v.viewed_at, v.id,
+                                v.time_on_page_seconds)
+          FROM (SELECT false AS authenticated, a.session_id AS anon_session,
+                       NULL::text AS user_session, a.device_fingerprint AS fingerprint,
+                       NULL::uuid AS user_id,
+                       a.url, a.page_type, a.viewed_at, a.id, a.time_on_page_seconds
+                  FROM anonymous_page_view a
+                 WHERE a.viewed_at >= $1 AND a.viewed_at < $2 AND NOT a.is_bot
+                   AND a.session_id <> ALL ($3)
+                UNION ALL
+                SELECT true, NULL, u.session_id, NULL, u.user_id,
+                       u.url, u.page_type, u.viewed_at, u.id, u.time_on_page_seconds
+                  FROM user_page_view u
+                 WHERE u.viewed_at >= $1 AND u.viewed_at < $2 AND NOT u.is_bot
+                   AND (u.session_id IS NULL OR u.session_id <> ALL ($4))) v
+    $q$ INTO stats USING lo, hi, bot_anon, bot_user;
+
     INSERT INTO page_analytics
         (date, url_path, page_type, total_views, anonymous_views, authenticated_views,
          unique_visitors, avg_time_on_page_seconds, entries, exits, bounces, computed_at)
@@ -94,29 +161,7 @@ BEGIN
            s.authenticated_views, s.unique_visitors,
            round(s.time_on_page_sum::numeric / NULLIF(s.time_on_page_count, 0), 2),
            s.entries, s.exits, s.bounces, now()
-      FROM unnest((
-            SELECT collect_page_day(v.authenticated, v.anon_session, v.user_session,
-                                    v.fingerprint, v.user_id, v.url, v.page_type, v.viewed_at, v.id, v.time_on_page_seconds)
-              FROM (SELECT false AS authenticated, a.session_id AS anon_session,
-                           NULL::text AS user_session, a.device_fingerprint AS fingerprint,
-                           NULL::uuid AS user_id,
-                           a.url, a.page_type, a.viewed_at, a.id, a.time_on_page_seconds
-                      FROM anonymous_page_view a
-                     WHERE a.viewed_at >= lo AND a.viewed_at < hi AND NOT a.is_bot
-                       -- sessions flagged by enrichment; a session is looked for among
-                       -- those started from the day before on
-                       AND NOT EXISTS (SELECT 1 FROM anonymous_session b
-                                        WHERE b.session_id = a.session_id AND b.is_bot
-                                          AND b.session_start >= lo - interval '1 day'
-                                          AND b.session_start < hi)
-                    UNION ALL
-                    SELECT true, NULL, u.session_id, NULL, u.user_id,
-                           u.url, u.page_type, u.viewed_at, u.id, u.time_on_page_seconds
-                      FROM user_page_view u
-                     WHERE u.viewed_at >= lo AND u.viewed_at < hi AND NOT u.is_bot
-                       AND NOT EXISTS (SELECT 1 FROM user_session b
-                                        WHERE b.session_id = u.session_id AND b.is_bot)) v
-           )) s;
+      FROM unnest(stats) s;
     GET DIAGNOSTICS written = ROW_COUNT;
     RETURN written;
 END

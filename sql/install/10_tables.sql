@@ -160,7 +160,10 @@ COMMENT ON TABLE page_analytics IS 'daily per-path rollup of page views, bots ex
 --
 -- Hot state kept in PostgreSQL itself when Redis is not configured or not
 -- reachable (the "local" hot store).  Unlogged: it is as short-lived as the
--- Redis keys it stands in for.
+-- Redis keys it stands in for.  Its rows are updated on every page view or
+-- visit, so no index covers a column that changes (every update stays HOT,
+-- in place, and no index grows with dead entries), pages keep room for the
+-- new versions, and autovacuum visits them after a thousand changes.
 --
 CREATE UNLOGGED TABLE hot_anon_session (
     device_fingerprint  text        PRIMARY KEY,
@@ -173,7 +176,8 @@ CREATE UNLOGGED TABLE hot_anon_session (
     referrer            text,
     last_view_at        timestamptz,   -- viewed_at of the latest page view
     prev_view_at        timestamptz    -- the one before: its time on page is closed now
-);
+) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0,
+        autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
 
 CREATE UNLOGGED TABLE hot_community_visitor (
     community_id      uuid        NOT NULL,
@@ -184,9 +188,8 @@ CREATE UNLOGGED TABLE hot_community_visitor (
     first_seen        timestamptz NOT NULL,
     last_seen         timestamptz NOT NULL,
     PRIMARY KEY (community_id, visitor_key)
-);
-CREATE INDEX hot_community_visitor_seen_idx ON hot_community_visitor (last_seen);
-CREATE INDEX hot_community_visitor_window_idx ON hot_community_visitor (community_id, last_seen);
+) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0,
+        autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX hot_community_visitor_key_idx ON hot_community_visitor (visitor_key);
 
 -- Redis keys that went stale while Redis was unreachable: the worker

@@ -25,6 +25,7 @@ bench_start_servers() {
         "checkpoint_timeout = 30min" \
         "checkpoint_completion_target = 0.9" \
         "visittrack.worker = off" \
+        "visittrack.database = 'bench'" \
         "$@"
 }
 

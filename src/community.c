@@ -31,6 +31,7 @@
 #include "isotime.h"
 #include "jsonbuf.h"
 #include "state.h"
+#include "write_queue.h"
 #include "useragent.h"
 
 PG_FUNCTION_INFO_V1(vt_community_visit);
@@ -127,9 +128,14 @@ vt_community_visit(PG_FUNCTION_ARGS)
 		vt_json_text(&meta, "referrer", referrer);
 		appendStringInfoChar(&meta, '}');
 
-		vt_event_insert(PG_GETARG_DATUM(1), "community_visit",
-						psprintf("Visited community %s", slug ? slug : community_id),
-						vt_json_to_jsonb(&meta), ip, ua);
+		if (vt_write_behind_active())
+			vt_event_queue(user_id, "community_visit",
+						   psprintf("Visited community %s", slug ? slug : community_id),
+						   meta.data, ip, ua);
+		else
+			vt_event_insert(PG_GETARG_DATUM(1), "community_visit",
+							psprintf("Visited community %s", slug ? slug : community_id),
+							vt_json_to_jsonb(&meta), ip, ua);
 	}
 	vt_count(VT_COMMUNITY_VISITS, 1);
 	PG_RETURN_VOID();

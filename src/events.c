@@ -10,13 +10,17 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/uuid.h"
 
+#include "arrays.h"
 #include "events.h"
 #include "commit_mode.h"
 #include "guc.h"
 #include "input.h"
 #include "spi_util.h"
+#include "record.h"
 #include "state.h"
+#include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_log_event);
 
@@ -51,6 +55,79 @@ vt_event_insert(Datum user_id, const char *event_type, const char *description,
 	vt_spi_finish();
 	vt_count(VT_EVENTS_LOGGED, 1);
 	return id;
+}
+
+/* --- write-behind ---------------------------------------------------------- */
+
+void
+vt_events_write(StringInfo *payloads, int n)
+{
+	static VtQuery q = {
+		"INSERT INTO visittrack.user_event"
+		" (user_id, event_type, description, metadata, ip_address, user_agent)"
+		" SELECT u, t, d, m::jsonb, i, a FROM unnest($1, $2, $3, $4, $5, $6) AS e(u, t, d, m, i, a)",
+		6, {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INETARRAYOID, TEXTARRAYOID}
+	};
+	Datum		values[6];
+	Datum	   *users = palloc(sizeof(Datum) * n);
+	Datum	   *ips = palloc(sizeof(Datum) * n);
+	bool	   *ip_nulls = palloc(sizeof(bool) * n);
+	char	  **cols[4];
+	int			c,
+				i;
+
+	for (c = 0; c < 4; c++)
+		cols[c] = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		StringInfo	buf = payloads[i];
+		char	   *ip;
+
+		buf->cursor = 0;
+		users[i] = DirectFunctionCall1(uuid_in, CStringGetDatum(vt_rec_get_text(buf)));
+		cols[0][i] = vt_rec_get_text(buf);	/* event_type */
+		cols[1][i] = vt_rec_get_text(buf);	/* description */
+		cols[2][i] = vt_rec_get_text(buf);	/* metadata */
+		ip = vt_rec_get_text(buf);
+		ip_nulls[i] = ip == NULL;
+		ips[i] = ip ? DirectFunctionCall1(inet_in, CStringGetDatum(ip)) : (Datum) 0;
+		cols[3][i] = vt_rec_get_text(buf);	/* user_agent */
+	}
+	values[0] = vt_array(UUIDOID, users, NULL, n);
+	values[1] = vt_text_array(cols[0], n);
+	values[2] = vt_text_array(cols[1], n);
+	values[3] = vt_text_array(cols[2], n);
+	values[4] = vt_array(INETOID, ips, ip_nulls, n);
+	values[5] = vt_text_array(cols[3], n);
+	vt_spi_connect();
+	vt_spi_run(&q, values, NULL, false, 0);
+	vt_spi_finish();
+}
+
+/* the queue had no room at commit: the request inserts the event itself */
+static void
+write_event_now(StringInfo payload)
+{
+	vt_events_write(&payload, 1);
+}
+
+void
+vt_event_queue(const char *user_id, const char *event_type, const char *description,
+			   const char *metadata_json, inet *ip, const char *user_agent)
+{
+	StringInfoData buf;
+	inet	   *ip_stored = vt_ip_for_storage(ip);
+
+	initStringInfo(&buf);
+	vt_rec_put_text(&buf, user_id);
+	vt_rec_put_text(&buf, event_type);
+	vt_rec_put_text(&buf, description);
+	vt_rec_put_text(&buf, metadata_json);
+	vt_rec_put_text(&buf, ip_stored ?
+					DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip_stored))) : NULL);
+	vt_rec_put_text(&buf, user_agent);
+	vt_wq_push_at_commit(VT_WRITE_EVENT, &buf, write_event_now);
+	vt_count(VT_EVENTS_LOGGED, 1);
 }
 
 void

@@ -36,6 +36,9 @@ int			vt_anon_persist_every = 5;
 int			vt_anon_retention = 90 * 86400;
 
 bool		vt_async_commit = true;
+bool		vt_write_behind = false;
+int			vt_write_queue_size = 8192;
+int			vt_write_behind_delay = 100;
 
 int			vt_max_url_length = 2048;
 int			vt_max_user_agent_length = 512;
@@ -150,6 +153,21 @@ vt_define_settings(void)
 							 gettext_noop("Like SET LOCAL synchronous_commit = off, for the whole calling transaction."),
 							 &vt_async_commit, true,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("visittrack.write_behind",
+							 gettext_noop("Page-view rows, community presence and cached page counts are written by the visittrack writer in batches."),
+							 gettext_noop("Calls return before these writes reach the tables and Redis; see doc/settings.md for what a crash can lose."),
+							 &vt_write_behind, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.write_queue_size",
+							gettext_noop("Shared memory for writes waiting for the visittrack writer."),
+							gettext_noop("0 disables write-behind.  Calls write synchronously while the queue is full."),
+							&vt_write_queue_size, 8192, 0, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.write_behind_delay",
+							gettext_noop("How long the visittrack writer lets queued writes gather before writing them."),
+							NULL, &vt_write_behind_delay, 100, 1, 10000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("visittrack.max_url_length",
 							gettext_noop("URLs, referrers and page names longer than this many bytes are cut."),

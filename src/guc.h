@@ -36,6 +36,11 @@ extern int	vt_anon_retention;
 /* commit of tracking transactions (commit_mode.c) */
 extern bool vt_async_commit;
 
+/* write-behind (write_queue.h) */
+extern bool vt_write_behind;
+extern int	vt_write_queue_size;	/* kB */
+extern int	vt_write_behind_delay;	/* ms */
+
 /* input normalisation */
 extern int	vt_max_url_length;
 extern int	vt_max_user_agent_length;

@@ -17,6 +17,7 @@
 #include "hotstore.h"
 #include "redis_client.h"
 #include "state.h"
+#include "write_queue.h"
 
 static inline const HotStoreOps *
 redis_if_usable(void)
@@ -185,6 +186,11 @@ hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
 
 	if (!vt_redis_configured())
 		return;
+	if (vt_write_behind_active())
+	{
+		hot_session_pages_queue(session_id, pages, at);
+		return;
+	}
 	w = new_session_write(SESSION_PAGES, session_id);
 	w->s.pages_visited = pages;
 	w->s.last_activity = at;
@@ -297,6 +303,11 @@ hot_visit_record(const HotVisit *v)
 {
 	HotVisit   *copy;
 
+	if (vt_write_behind_active())
+	{
+		hot_visit_queue(v);
+		return;
+	}
 	if (!vt_redis_configured())
 	{
 		/* a table write is transactional already */
@@ -349,4 +360,18 @@ hot_visitor_forget(const char *visitor_key)
 		note_stale("visitor", visitor_key);	/* erased when Redis is back */
 	vt_hotstore_local.visitor_forget(visitor_key, &in_local);
 	return in_redis + in_local;
+}
+
+/* --- for hotstore_batch.c --------------------------------------------- */
+
+void
+hot_count_fallback_write(void)
+{
+	count_fallback_write();
+}
+
+void
+hot_note_stale(const char *kind, const char *id)
+{
+	note_stale(kind, id);
 }

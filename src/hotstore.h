@@ -17,6 +17,7 @@
 #define VT_HOTSTORE_H
 
 #include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 
 /* session:{session_id} */
@@ -117,6 +118,21 @@ extern List *hot_visitors(const char *community_id, TimestampTz now, int window_
 extern int64 hot_visitor_forget(const char *visitor_key);
 
 /*
+ * Write-behind (write_queue.h), hotstore_batch.c: a visit or a session's
+ * page count queued for the writer at commit, and the writer applying a
+ * batch of them (pipelined to Redis; the local store for what Redis did
+ * not take).
+ */
+extern void hot_visit_queue(const HotVisit *v);
+extern void hot_session_pages_queue(const char *session_id, int32 pages, TimestampTz at);
+extern void hot_visits_write(StringInfo *payloads, int n);
+extern void hot_session_pages_write(StringInfo *payloads, int n);
+
+/* hotstore.c, for hotstore_batch.c */
+extern void hot_count_fallback_write(void);
+extern void hot_note_stale(const char *kind, const char *id);
+
+/*
  * Copy what the local store holds while Redis was out of reach back to
  * Redis, and repair Redis keys that went stale.  Returns entries handled.
  */
@@ -132,6 +148,8 @@ typedef struct HotStoreOps
 	bool		(*session_store) (const HotSession *s, int ttl_seconds);
 	bool		(*session_fetch) (const char *session_id, HotSession *out, bool *found);
 	bool		(*session_set_pages) (const char *session_id, int32 pages, TimestampTz at);
+	/* several in one round trip (Redis only): session_id, pages_visited, last_activity */
+	bool		(*session_set_pages_batch) (int n, const HotSession *sessions, bool *done);
 	bool		(*session_remove) (const char *session_id);
 
 	bool		(*anon_touch) (HotAnonTouch *t);
@@ -139,6 +157,8 @@ typedef struct HotStoreOps
 	bool		(*anon_remove) (const char *fingerprint);
 
 	bool		(*visit_record) (const HotVisit *v);
+	/* several in one round trip (Redis only); done[i]: visit i recorded */
+	bool		(*visit_record_batch) (int n, const HotVisit *visits, bool *done);
 	bool		(*visit_counts) (const char *community_id, TimestampTz now, int window_seconds,
 								 int *authenticated, int *anonymous);
 	bool		(*visitors) (const char *community_id, TimestampTz now, int window_seconds,

@@ -183,6 +183,33 @@ static VtRedisScript visit_script = {
 	"return pv\n"
 };
 
+/*
+ * Many visits of one community at once (the writer's batches): the same
+ * steps as visit_script per visit, pruning and expiry once.
+ * KEYS: as visit_script.  ARGV: 1 latest now ms, 2 window ms, then five
+ * per visit: visitor, '1' if authenticated, JSON members, now (ISO), now ms.
+ */
+static VtRedisScript visit_batch_script = {
+	LUA_PRUNE_VISITORS
+	"for i = 3, #ARGV, 5 do\n"
+	"  local who = ARGV[i]\n"
+	"  local pv = 1\n"
+	"  local first = ARGV[i + 3]\n"
+	"  local old = redis.call('HGET', KEYS[1], who)\n"
+	"  if old then\n"
+	"    pv = (tonumber(string.match(old, '\"pages_viewed\":(%d+)')) or 0) + 1\n"
+	"    first = string.match(old, '\"first_seen\":\"([^\"]*)\"') or first\n"
+	"  end\n"
+	"  redis.call('HSET', KEYS[1], who,\n"
+	"    '{\"pages_viewed\":' .. pv .. ',\"first_seen\":\"' .. first .. '\",' .. ARGV[i + 2] .. '}')\n"
+	"  if ARGV[i + 1] == '1' then redis.call('SADD', KEYS[2], who)\n"
+	"  else redis.call('SADD', KEYS[3], who) end\n"
+	"  redis.call('ZADD', KEYS[4], ARGV[i + 4], who)\n"
+	"end\n"
+	"for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end\n"
+	"return 1\n"
+};
+
 static VtRedisScript visit_counts_script = {
 	LUA_PRUNE_VISITORS
 	"return {redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3])}\n"
@@ -326,6 +353,25 @@ iso_text(TimestampTz ts)
 	return buf;
 }
 
+/* Run n calls of a script in one round trip; done[i]: call i succeeded. */
+static bool
+eval_batch(VtRedisScript *script, int n, VtRedisScriptCall *calls, bool *done,
+		   const char *what)
+{
+	redisReply **replies = palloc(sizeof(redisReply *) * n);
+	int			i;
+
+	memset(done, 0, sizeof(bool) * n);
+	if (!vt_redis_eval_many(script, n, calls, replies))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		done[i] = !vt_redis_reply_is_error(replies[i], what);
+		vt_redis_free(replies[i]);
+	}
+	return true;
+}
+
 static bool
 redis_session_store(const HotSession *s, int ttl_seconds)
 {
@@ -411,21 +457,51 @@ redis_session_fetch(const char *session_id, HotSession *out, bool *found)
 	return true;
 }
 
+static void
+session_pages_call(const char *session_id, int32 pages, TimestampTz at,
+				   VtRedisScriptCall *call)
+{
+	const char **key = palloc(sizeof(char *));
+	size_t	   *keylen = palloc(sizeof(size_t));
+	Args	   *a = palloc0(sizeof(Args));
+
+	*key = make_key("session", session_id, NULL);
+	*keylen = strlen(*key);
+	arg(a, int_text(pages));
+	arg(a, iso_text(at));
+	call->nkeys = 1;
+	call->keys = key;
+	call->keylens = keylen;
+	call->nargs = a->n;
+	call->args = a->v;
+	call->arglens = a->len;
+}
+
 static bool
 redis_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
 {
-	const char *key = make_key("session", session_id, NULL);
-	size_t		keylen = strlen(key);
-	Args		a = {0};
+	VtRedisScriptCall c;
 	redisReply *r;
 	bool		ok;
 
-	arg(&a, int_text(pages));
-	arg(&a, iso_text(at));
-	r = vt_redis_eval(&session_pages_script, 1, &key, &keylen, a.n, a.v, a.len);
+	session_pages_call(session_id, pages, at, &c);
+	r = vt_redis_eval(&session_pages_script, c.nkeys, c.keys, c.keylens,
+					  c.nargs, c.args, c.arglens);
 	ok = r != NULL && !vt_redis_reply_is_error(r, "a session page count");
 	vt_redis_free(r);
 	return ok;
+}
+
+static bool
+redis_session_set_pages_batch(int n, const HotSession *sessions, bool *done)
+{
+	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		session_pages_call(sessions[i].session_id, sessions[i].pages_visited,
+						   sessions[i].last_activity, &calls[i]);
+	return eval_batch(&session_pages_script, n, calls, done, "a session page count");
 }
 
 static bool
@@ -578,26 +654,114 @@ redis_anon_remove(const char *fingerprint)
 	return redis_delete_key(make_key("anon_session", fingerprint, NULL));
 }
 
+/* the visit script's keys and arguments for one visit */
+static void
+visit_call(const HotVisit *v, VtRedisScriptCall *call)
+{
+	const char **keys = palloc(sizeof(char *) * 4);
+	size_t	   *keylens = palloc(sizeof(size_t) * 4);
+	Args	   *a = palloc0(sizeof(Args));
+
+	community_keys(v->community_id, keys, keylens);
+	arg(a, int_text(vt_epoch_ms(v->now)));
+	arg(a, int_text((int64) v->window_seconds * 1000));
+	arg(a, v->visitor_key);
+	arg(a, v->is_authenticated ? "1" : "0");
+	arg(a, v->json_fields);
+	arg(a, iso_text(v->now));
+	call->nkeys = 4;
+	call->keys = keys;
+	call->keylens = keylens;
+	call->nargs = a->n;
+	call->args = a->v;
+	call->arglens = a->len;
+}
+
 static bool
 redis_visit_record(const HotVisit *v)
 {
-	const char *keys[4];
-	size_t		keylens[4];
-	Args		a = {0};
+	VtRedisScriptCall c;
 	redisReply *r;
 	bool		ok;
 
-	community_keys(v->community_id, keys, keylens);
-	arg(&a, int_text(vt_epoch_ms(v->now)));
-	arg(&a, int_text((int64) v->window_seconds * 1000));
-	arg(&a, v->visitor_key);
-	arg(&a, v->is_authenticated ? "1" : "0");
-	arg(&a, v->json_fields);
-	arg(&a, iso_text(v->now));
-	r = vt_redis_eval(&visit_script, 4, keys, keylens, a.n, a.v, a.len);
+	visit_call(v, &c);
+	r = vt_redis_eval(&visit_script, c.nkeys, c.keys, c.keylens, c.nargs, c.args, c.arglens);
 	ok = r != NULL && !vt_redis_reply_is_error(r, "a community visit");
 	vt_redis_free(r);
 	return ok;
+}
+
+#define VISITS_PER_CALL 500
+
+/*
+ * One script call per community (and per VISITS_PER_CALL visits), all in
+ * one round trip: a batch touches each community's keys once, not once per
+ * visit.
+ */
+static bool
+redis_visit_record_batch(int n, const HotVisit *visits, bool *done)
+{
+	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
+	int		   *call_of = palloc(sizeof(int) * n);	/* visit -> its call */
+	bool	   *call_done = palloc(sizeof(bool) * n);
+	bool	   *grouped = palloc0(sizeof(bool) * n);
+	int			ncalls = 0;
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		const char **keys;
+		size_t	   *keylens;
+		const char **args;
+		size_t	   *arglens;
+		int			nargs = 2;
+		TimestampTz latest = 0;
+		int			members = 0;
+
+		if (grouped[i])
+			continue;
+		keys = palloc(sizeof(char *) * 4);
+		keylens = palloc(sizeof(size_t) * 4);
+		args = palloc(sizeof(char *) * (2 + 5 * VISITS_PER_CALL));
+		arglens = palloc(sizeof(size_t) * (2 + 5 * VISITS_PER_CALL));
+		community_keys(visits[i].community_id, keys, keylens);
+		for (j = i; j < n && members < VISITS_PER_CALL; j++)
+		{
+			const HotVisit *v = &visits[j];
+
+			if (grouped[j] || strcmp(v->community_id, visits[i].community_id) != 0)
+				continue;
+			args[nargs++] = v->visitor_key;
+			args[nargs++] = v->is_authenticated ? "1" : "0";
+			args[nargs++] = v->json_fields;
+			args[nargs++] = iso_text(v->now);
+			args[nargs++] = int_text(vt_epoch_ms(v->now));
+			latest = Max(latest, v->now);
+			grouped[j] = true;
+			call_of[j] = ncalls;
+			members++;
+		}
+		args[0] = int_text(vt_epoch_ms(latest));
+		args[1] = int_text((int64) visits[i].window_seconds * 1000);
+		for (j = 0; j < nargs; j++)
+			arglens[j] = strlen(args[j]);
+		calls[ncalls].nkeys = 4;
+		calls[ncalls].keys = keys;
+		calls[ncalls].keylens = keylens;
+		calls[ncalls].nargs = nargs;
+		calls[ncalls].args = args;
+		calls[ncalls].arglens = arglens;
+		ncalls++;
+	}
+	if (!eval_batch(&visit_batch_script, ncalls, calls, call_done, "community visits"))
+	{
+		memset(done, 0, sizeof(bool) * n);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		done[i] = call_done[call_of[i]];
+	return true;
 }
 
 static bool
@@ -768,11 +932,13 @@ const HotStoreOps vt_hotstore_redis = {
 	.session_store = redis_session_store,
 	.session_fetch = redis_session_fetch,
 	.session_set_pages = redis_session_set_pages,
+	.session_set_pages_batch = redis_session_set_pages_batch,
 	.session_remove = redis_session_remove,
 	.anon_touch = redis_anon_touch,
 	.anon_fetch = redis_anon_fetch,
 	.anon_remove = redis_anon_remove,
 	.visit_record = redis_visit_record,
+	.visit_record_batch = redis_visit_record_batch,
 	.visit_counts = redis_visit_counts,
 	.visitors = redis_visitors,
 	.visitor_forget = redis_visitor_forget,

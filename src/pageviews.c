@@ -7,7 +7,9 @@
  * referrer when absent) counts the page in one atomic step, then one SQL
  * statement writes the anonymous_page_view row, closes the previous view's
  * time on page and, every anon_persist_every pages, upserts the
- * anonymous_session row.  The anonymous counter is applied at once and
+ * anonymous_session row -- or, with write-behind (write_queue.h), the same
+ * row is queued at commit and the writer writes it in a batch
+ * (pageview_batch.c).  The anonymous counter is applied at once and
  * survives a rollback of the caller: the page was served.
  */
 #include "postgres.h"
@@ -33,6 +35,7 @@
 #include "spi_util.h"
 #include "state.h"
 #include "useragent.h"
+#include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_track_page_view);
 
@@ -95,8 +98,8 @@ static PartitionQuery partition_queries[PARTITION_QUERIES];
 static uint64 use_counter = 0;
 
 /* The table holding page views of the UTC day of ts: its partition or the default. */
-static void
-partition_for(TimestampTz ts, char *name)
+void
+vt_anon_view_partition(TimestampTz ts, char *name)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -120,7 +123,7 @@ query_with_previous_view(TimestampTz prev_view_at)
 	PartitionQuery *slot = NULL;
 	int			i;
 
-	partition_for(prev_view_at, name);
+	vt_anon_view_partition(prev_view_at, name);
 	for (i = 0; i < PARTITION_QUERIES; i++)
 	{
 		if (strcmp(partition_queries[i].partition, name) == 0)
@@ -153,55 +156,66 @@ query_with_previous_view(TimestampTz prev_view_at)
 	return &slot->query;
 }
 
-static void
-record_anonymous_view(const VtAnonView *v, const HotAnonTouch *t, bool persist)
+void
+vt_anon_view_row_write(const VtAnonViewRow *r)
 {
 	Datum		values[10];
 	char		nulls[10];
-	Datum		session_id = DirectFunctionCall1(uuid_in, CStringGetDatum(t->session_id));
+	Datum		session_id = DirectFunctionCall1(uuid_in, CStringGetDatum(r->session_id));
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = session_id;
-	values[1] = CStringGetTextDatum(v->fingerprint);
-	values[2] = CStringGetTextDatum(v->url);
-	values[3] = text_datum(v->url_name, &nulls[3]);
-	values[4] = text_datum(v->page_type, &nulls[4]);
-	values[5] = BoolGetDatum(v->is_bot);
-	values[6] = TimestampTzGetDatum(v->now);
-	values[7] = text_datum(v->referrer, &nulls[7]);
-	values[8] = TimestampTzGetDatum(t->prev_view_at);
+	values[1] = CStringGetTextDatum(r->fingerprint);
+	values[2] = CStringGetTextDatum(r->url);
+	values[3] = text_datum(r->url_name, &nulls[3]);
+	values[4] = text_datum(r->page_type, &nulls[4]);
+	values[5] = BoolGetDatum(r->is_bot);
+	values[6] = TimestampTzGetDatum(r->viewed_at);
+	values[7] = text_datum(r->referrer, &nulls[7]);
+	values[8] = TimestampTzGetDatum(r->prev_view_at);
 
 	vt_spi_connect();
-	if (t->prev_view_at)
-		vt_spi_run(query_with_previous_view(t->prev_view_at), values, nulls, false, 0);
+	if (r->prev_view_at)
+		vt_spi_run(query_with_previous_view(r->prev_view_at), values, nulls, false, 0);
 	else
 		vt_spi_run(&first_view_q, values, nulls, false, 0);
 
-	if (persist)
+	if (r->persist)
 	{
-		inet	   *ip = vt_ip_for_storage(v->ip);
-
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = session_id;
-		values[1] = CStringGetTextDatum(v->fingerprint);
-		values[2] = TimestampTzGetDatum(t->started_at);
-		values[3] = TimestampTzGetDatum(v->now);
-		values[4] = ip ? InetPGetDatum(ip) : (Datum) 0;
-		nulls[4] = ip ? ' ' : 'n';
-		values[5] = text_datum(v->user_agent, &nulls[5]);
-		values[6] = Int32GetDatum(t->pages_visited);
-		values[7] = text_datum(t->landing_page, &nulls[7]);
-		values[8] = text_datum(t->first_referrer, &nulls[8]);
-		values[9] = BoolGetDatum(v->is_bot);
+		values[1] = CStringGetTextDatum(r->fingerprint);
+		values[2] = TimestampTzGetDatum(r->started_at);
+		values[3] = TimestampTzGetDatum(r->viewed_at);
+		values[4] = r->ip ? DirectFunctionCall1(inet_in, CStringGetDatum(r->ip)) : (Datum) 0;
+		nulls[4] = r->ip ? ' ' : 'n';
+		values[5] = text_datum(r->user_agent, &nulls[5]);
+		values[6] = Int32GetDatum(r->pages_visited);
+		values[7] = text_datum(r->landing_page, &nulls[7]);
+		values[8] = text_datum(r->first_referrer, &nulls[8]);
+		values[9] = BoolGetDatum(r->is_bot);
 		vt_spi_run(&session_q, values, nulls, false, 0);
 	}
 	vt_spi_finish();
+}
+
+/* the queue was full at commit: the request writes the view itself */
+static void
+write_queued_view_now(StringInfo payload)
+{
+	VtAnonViewRow r;
+
+	payload->cursor = 0;
+	vt_anon_view_row_decode(payload, &r);
+	vt_anon_view_row_write(&r);
 }
 
 int32
 vt_anonymous_page_view(const VtAnonView *v)
 {
 	HotAnonTouch t = {0};
+	VtAnonViewRow r = {0};
+	inet	   *ip;
 
 	t.fingerprint = v->fingerprint;
 	t.new_session_id = vt_random_uuid();
@@ -211,7 +225,37 @@ vt_anonymous_page_view(const VtAnonView *v)
 	t.ttl_seconds = vt_anon_session_ttl;
 	hot_anon_touch(&t);
 
-	record_anonymous_view(v, &t, t.pages_visited % vt_anon_persist_every == 0);
+	r.session_id = t.session_id;
+	r.fingerprint = (char *) v->fingerprint;
+	r.url = (char *) v->url;
+	r.url_name = (char *) v->url_name;
+	r.page_type = (char *) v->page_type;
+	r.referrer = (char *) v->referrer;
+	r.is_bot = v->is_bot;
+	r.viewed_at = v->now;
+	r.prev_view_at = t.prev_view_at;
+	r.persist = t.pages_visited % vt_anon_persist_every == 0;
+	if (r.persist)
+	{
+		r.started_at = t.started_at;
+		ip = vt_ip_for_storage(v->ip);
+		r.ip = ip ? DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip))) : NULL;
+		r.user_agent = (char *) v->user_agent;
+		r.pages_visited = t.pages_visited;
+		r.landing_page = t.landing_page;
+		r.first_referrer = t.first_referrer;
+	}
+
+	if (vt_write_behind_active())
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		vt_anon_view_row_encode(&buf, &r);
+		vt_wq_push_at_commit(VT_WRITE_ANON_VIEW, &buf, write_queued_view_now);
+	}
+	else
+		vt_anon_view_row_write(&r);
 	vt_count(VT_PAGE_VIEWS, 1);
 	return t.pages_visited;
 }

@@ -29,6 +29,7 @@
 #include "input.h"
 #include "redis_client.h"
 #include "spi_util.h"
+#include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_forget_user);
 PG_FUNCTION_INFO_V1(vt_forget_fingerprint);
@@ -121,6 +122,7 @@ vt_forget_user(PG_FUNCTION_ARGS)
 
 	vt_require_arg(fcinfo, 0, "user_id");
 	user_id = PG_GETARG_DATUM(0);
+	vt_wq_require_written("forget_user");
 	user_text = DatumGetCString(DirectFunctionCall1(uuid_out, user_id));
 	values[0] = user_id;
 
@@ -200,6 +202,7 @@ vt_forget_fingerprint(PG_FUNCTION_ARGS)
 	StringInfoData b;
 
 	vt_require_arg(fcinfo, 0, "fingerprint");
+	vt_wq_require_written("forget_fingerprint");
 	fp = vt_normalise_fingerprint(vt_text_arg(fcinfo, 0), "fingerprint");
 	values[0] = CStringGetTextDatum(fp);
 

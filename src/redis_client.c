@@ -580,6 +580,66 @@ vt_redis_eval(VtRedisScript *script,
 	return reply;
 }
 
+bool
+vt_redis_eval_many(VtRedisScript *script, int n, const VtRedisScriptCall *calls,
+				   redisReply **replies)
+{
+	VtRedisCommand *cmds = palloc(sizeof(VtRedisCommand) * n);
+	char		nkeys_str[16];
+	int			i;
+
+	if (script->sha1[0] == '\0')
+		compute_sha1(script);
+	for (i = 0; i < n; i++)
+	{
+		const VtRedisScriptCall *c = &calls[i];
+		int			argc = 3 + c->nkeys + c->nargs;
+		const char **argv = palloc(sizeof(char *) * argc);
+		size_t	   *argvlen = palloc(sizeof(size_t) * argc);
+
+		snprintf(nkeys_str, sizeof(nkeys_str), "%d", c->nkeys);
+		argv[0] = "EVALSHA";
+		argvlen[0] = 7;
+		argv[1] = script->sha1;
+		argvlen[1] = 40;
+		argv[2] = pstrdup(nkeys_str);
+		argvlen[2] = strlen(nkeys_str);
+		memcpy(argv + 3, c->keys, sizeof(char *) * c->nkeys);
+		memcpy(argvlen + 3, c->keylens, sizeof(size_t) * c->nkeys);
+		memcpy(argv + 3 + c->nkeys, c->args, sizeof(char *) * c->nargs);
+		memcpy(argvlen + 3 + c->nkeys, c->arglens, sizeof(size_t) * c->nargs);
+		cmds[i].argc = argc;
+		cmds[i].argv = argv;
+		cmds[i].argvlen = argvlen;
+	}
+	if (!vt_redis_pipeline(n, cmds, replies))
+		return false;
+
+	/* first use on this server: the script body goes with one call, then by SHA */
+	for (i = 0; i < n; i++)
+	{
+		const VtRedisScriptCall *c = &calls[i];
+
+		if (replies[i]->type != REDIS_REPLY_ERROR ||
+			strncmp(replies[i]->str, "NOSCRIPT", 8) != 0)
+			continue;
+		freeReplyObject(replies[i]);
+		replies[i] = vt_redis_eval(script, c->nkeys, c->keys, c->keylens,
+								   c->nargs, c->args, c->arglens);
+		if (replies[i] == NULL)
+		{
+			/* lost Redis half-way: give back every other reply */
+			int			j;
+
+			for (j = 0; j < n; j++)
+				if (j != i)
+					freeReplyObject(replies[j]);
+			return false;
+		}
+	}
+	return true;
+}
+
 void
 vt_redis_free(redisReply *reply)
 {

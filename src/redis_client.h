@@ -51,6 +51,25 @@ extern redisReply *vt_redis_eval(VtRedisScript *script,
 								 int nkeys, const char **keys, const size_t *keylens,
 								 int nargs, const char **args, const size_t *arglens);
 
+/* One call of a script, for vt_redis_eval_many. */
+typedef struct VtRedisScriptCall
+{
+	int			nkeys;
+	const char **keys;
+	const size_t *keylens;
+	int			nargs;
+	const char **args;
+	const size_t *arglens;
+} VtRedisScriptCall;
+
+/*
+ * Run a script n times in one round trip (pipelined EVALSHA).  Fills
+ * replies[0..n-1] and returns true, or returns false (and no replies) when
+ * Redis could not be reached.
+ */
+extern bool vt_redis_eval_many(VtRedisScript *script, int n,
+							   const VtRedisScriptCall *calls, redisReply **replies);
+
 extern void vt_redis_free(redisReply *reply);
 
 /* Is the reply an error reply?  Logs it at LOG level when it is. */

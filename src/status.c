@@ -16,6 +16,7 @@
 #include "redis_client.h"
 #include "spi_util.h"
 #include "state.h"
+#include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_status);
 
@@ -56,6 +57,7 @@ vt_status(PG_FUNCTION_ARGS)
 	char		worker_error[256];
 	TimestampTz rec_at;
 	int64		rec_copied;
+	VtWqStats	wq;
 
 	vt_redis_health_snapshot(&h);
 	initStringInfo(&b);
@@ -101,6 +103,22 @@ vt_status(PG_FUNCTION_ARGS)
 	vt_worker_last_error(worker_error, sizeof(worker_error));
 	vt_json_text(&b, "last_error", nonempty(worker_error));
 	vt_json_time(&b, "last_error_at", vt_worker_last_error_at());
+	appendStringInfoChar(&b, '}');
+
+	vt_wq_stats(&wq);
+	vt_json_key(&b, "write_behind");
+	appendStringInfoChar(&b, '{');
+	vt_json_bool(&b, "enabled", vt_write_behind);
+	/* would this session's writes be queued now? */
+	vt_json_bool(&b, "active", vt_write_behind_active());
+	vt_json_bool(&b, "writer_attached", wq.writer_attached);
+	vt_json_int(&b, "queue_bytes", (int64) wq.capacity);
+	vt_json_int(&b, "pending_bytes", (int64) wq.pending_bytes);
+	vt_json_int(&b, "queued", (int64) wq.queued);
+	vt_json_int(&b, "written", (int64) wq.written);
+	vt_json_int(&b, "dropped", (int64) wq.dropped);
+	vt_json_int(&b, "written_synchronously", (int64) wq.overflowed);
+	vt_json_int(&b, "batches", (int64) wq.batches);
 	appendStringInfoChar(&b, '}');
 
 	vt_reconcile_snapshot(&rec_at, &rec_copied);

@@ -18,6 +18,8 @@
 #include "state.h"
 #include "useragent.h"
 #include "worker.h"
+#include "write_queue.h"
+#include "writer.h"
 
 PG_MODULE_MAGIC;
 
@@ -31,6 +33,7 @@ request_shmem(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	vt_state_request_shmem();
+	vt_wq_request_shmem();
 }
 
 void
@@ -45,8 +48,12 @@ _PG_init(void)
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = request_shmem;
 	vt_state_startup_shmem();
+	vt_wq_startup_shmem();
 	/* compiled once here, inherited by every backend */
 	vt_ua_preload();
 	if (vt_worker_enabled)
 		vt_worker_register();
+	/* the queue's only reader: runs whenever the queue exists */
+	if (vt_write_queue_size > 0)
+		vt_writer_register();
 }

@@ -28,14 +28,22 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vt_app_local') THEN
         CREATE ROLE vt_app_local LOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vt_app_wb') THEN
+        CREATE ROLE vt_app_wb LOGIN;
+    END IF;
 END
 $$;
 SELECT visittrack.grant_application_role('vt_app');
 SELECT visittrack.grant_application_role('vt_app_local');
 ALTER ROLE vt_app_local IN DATABASE bench SET visittrack.redis_host = '';
+-- vt_app with visittrack.write_behind on: the writer writes in batches.  (A
+-- role whose Redis settings differ from the writer's, like vt_app_local,
+-- writes synchronously whatever the setting: write_queue.h.)
+SELECT visittrack.grant_application_role('vt_app_wb');
+ALTER ROLE vt_app_wb IN DATABASE bench SET visittrack.write_behind = on;
 
 CREATE SCHEMA IF NOT EXISTS bench;
-GRANT USAGE ON SCHEMA bench TO vt_app, vt_app_local;
+GRANT USAGE ON SCHEMA bench TO vt_app, vt_app_local, vt_app_wb;
 
 -- 2,000 signed-in users, each with one live session made by session_start
 -- (the Redis session:{id} entries are written when this commits).
@@ -52,7 +60,7 @@ SELECT i, md5('user' || i)::uuid,
                                     || (100 + i % 20) || '.0.0.0 Safari/537.36',
                                 i % 10 = 0, 'user' || i)
   FROM generate_series(1, 2000) AS i;
-GRANT SELECT ON bench.session TO vt_app, vt_app_local;
+GRANT SELECT ON bench.session TO vt_app, vt_app_local, vt_app_wb;
 ANALYZE bench.session;
 
 -- A little history so that the planner sees non-empty tables: one day of

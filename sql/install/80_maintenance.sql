@@ -127,3 +127,15 @@ AS 'MODULE_PATHNAME', 'vt_reconcile_hot_state'
 LANGUAGE C VOLATILE SECURITY DEFINER;
 COMMENT ON FUNCTION reconcile_hot_state() IS
 'copies hot state kept in PostgreSQL during a Redis outage back to Redis (the worker runs it); returns entries copied';
+
+-- With visittrack.write_behind on, page-view rows, community presence and
+-- cached page counts reach the tables and Redis a moment after the call
+-- (doc/settings.md).  This waits until everything queued by transactions
+-- committed before the call is written: for scripts and tests that read
+-- those tables right after writing, and before exports.
+CREATE FUNCTION flush_writes(timeout_ms integer DEFAULT 10000)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'vt_flush_writes'
+LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION flush_writes(integer) IS
+'waits until writes queued for the visittrack writer are written; false on timeout';

@@ -3,32 +3,11 @@
 1..400 exactly once, one session row and 400 page views; 8 connections
 recording overlapping community visits count each distinct visitor once."""
 import os
-import threading
 import uuid
 
 import vtfault as vt
 
 CLIENTS, VIEWS = 8, 50
-
-
-def run_clients(n, work, **settings):
-    results, errors = [], []
-
-    def client(i):
-        conn = vt.connect(**settings)
-        try:
-            results.extend(work(conn, i))
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 for mode, settings in (("redis", {}), ("no-Redis", {"redis_host": ""})):
@@ -38,7 +17,7 @@ for mode, settings in (("redis", {}), ("no-Redis", {"redis_host": ""})):
         return [vt.one(conn, "SELECT visittrack.track_page_view(%s, %s)", (fp, "/page/%d/%d" % (i, k)))
                 for k in range(VIEWS)]
 
-    pages, errors = run_clients(CLIENTS, views, **settings)
+    pages, errors = vt.run_clients(CLIENTS, views, **settings)
     vt.check(not errors, "%s: %d clients x %d views without error %s" % (mode, CLIENTS, VIEWS, errors[:1]))
     vt.check(sorted(pages) == list(range(1, CLIENTS * VIEWS + 1)),
              "%s: page counts returned are exactly 1..%d (max %s)" % (mode, CLIENTS * VIEWS, max(pages or [0])))
@@ -63,7 +42,7 @@ for mode, settings in (("redis", {}), ("no-Redis", {"redis_host": ""})):
             vt.one(conn, "SELECT visittrack.community_visit(%s, device_fingerprint => %s)", (community, anons[j]))
         return []
 
-    _, errors = run_clients(CLIENTS, visits, **settings)
+    _, errors = vt.run_clients(CLIENTS, visits, **settings)
     vt.check(not errors, "%s: concurrent community visits without error %s" % (mode, errors[:1]))
     with conn.cursor() as cur:
         cur.execute("SELECT * FROM visittrack.visitor_stats(%s)", (community,))

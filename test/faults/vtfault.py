@@ -3,6 +3,7 @@ PostgreSQL and Redis that scripts/test started, and control of Redis."""
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import psycopg2
@@ -63,6 +64,28 @@ def redis_start():
         except redis.exceptions.ConnectionError:
             time.sleep(0.1)
     raise RuntimeError("Redis did not come back")
+
+
+def run_clients(n, work, connect_fn=None, **settings):
+    """Run work(conn, i) in n threads, each with its own connection (from
+    connect_fn, or connect(**settings)); returns (all results, errors)."""
+    results, errors = [], []
+
+    def client(i):
+        conn = connect_fn() if connect_fn else connect(**settings)
+        try:
+            results.extend(work(conn, i))
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
 
 
 def check(condition, what):

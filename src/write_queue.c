@@ -1,0 +1,420 @@
+/*
+ * write_queue.c: the shared-memory ring of writes waiting for the writer.
+ *
+ * One ring of visittrack.write_queue_size bytes.  Positions are byte counts
+ * since start-up (head: pushed, tail: written), so head - tail is what
+ * waits and a record may wrap around the end of the buffer.  Each record
+ * is a RecordHeader followed by its payload.  Callers push under the lock;
+ * only the writer moves the tail, and it reads records outside the lock
+ * (nobody else touches the bytes between tail and head).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "deferred.h"
+#include "guc.h"
+#include "write_queue.h"
+
+typedef struct RecordHeader
+{
+	uint32		kind;
+	uint32		len;			/* payload bytes */
+} RecordHeader;
+
+typedef struct WqShared
+{
+	LWLock	   *lock;
+	ConditionVariable written_cv;	/* broadcast when the tail moves */
+	Oid			writer_database;	/* InvalidOid: no writer attached */
+	uint32		writer_target;	/* the writer's hot store (target_id()) */
+	Latch	   *writer_latch;
+	bool		writer_idle;	/* waiting for the first record */
+	uint64		head;
+	uint64		tail;
+	uint64		queued;
+	uint64		written;
+	uint64		dropped;
+	uint64		overflowed;
+	uint64		batches;
+	Size		size;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} WqShared;
+
+static WqShared *wq = NULL;
+static bool am_writer = false;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size
+ring_bytes(void)
+{
+	return (Size) vt_write_queue_size * 1024;
+}
+
+void
+vt_wq_request_shmem(void)
+{
+	if (ring_bytes() == 0)
+		return;
+	RequestAddinShmemSpace(MAXALIGN(offsetof(WqShared, data) + ring_bytes()));
+	RequestNamedLWLockTranche("visittrack write queue", 1);
+}
+
+static void
+startup_shmem(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	if (ring_bytes() == 0)
+		return;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	wq = ShmemInitStruct("visittrack write queue",
+						 offsetof(WqShared, data) + ring_bytes(), &found);
+	if (!found)
+	{
+		memset(wq, 0, offsetof(WqShared, data));
+		wq->lock = &(GetNamedLWLockTranche("visittrack write queue"))->lock;
+		ConditionVariableInit(&wq->written_cv);
+		wq->writer_database = InvalidOid;
+		wq->size = ring_bytes();
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+vt_wq_startup_shmem(void)
+{
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = startup_shmem;
+}
+
+/*
+ * Which hot store this session's settings point at.  The writer applies
+ * queued hot-state writes with its own settings, so a session whose
+ * visittrack.redis_* differ (a role pointed elsewhere, or without Redis)
+ * writes synchronously instead.
+ */
+static uint32
+target_id(void)
+{
+	StringInfoData b;
+	uint32		id;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "%s|%d|%d|%s", vt_redis_host ? vt_redis_host : "",
+					 vt_redis_port, vt_redis_db, vt_redis_prefix ? vt_redis_prefix : "");
+	id = hash_bytes((const unsigned char *) b.data, b.len);
+	pfree(b.data);
+	return id;
+}
+
+bool
+vt_write_behind_active(void)
+{
+	/* unlocked reads: a writer leaving meanwhile is caught at push time */
+	return vt_write_behind && wq != NULL && !am_writer &&
+		wq->writer_database == MyDatabaseId && wq->writer_target == target_id();
+}
+
+/* copy n bytes into / out of the ring at byte position pos, wrapping */
+static void
+ring_put(uint64 pos, const void *src, Size n)
+{
+	Size		at = pos % wq->size;
+	Size		first = Min(n, wq->size - at);
+
+	memcpy(wq->data + at, src, first);
+	memcpy(wq->data, (const char *) src + first, n - first);
+}
+
+static void
+ring_get(uint64 pos, void *dst, Size n)
+{
+	Size		at = pos % wq->size;
+	Size		first = Min(n, wq->size - at);
+
+	memcpy(dst, wq->data + at, first);
+	memcpy((char *) dst + first, wq->data, n - first);
+}
+
+/* Append one record if the writer is there and it fits. */
+static bool
+try_push(VtWriteKind kind, const StringInfo payload)
+{
+	RecordHeader h = {kind, payload->len};
+	Size		need = sizeof(h) + payload->len;
+	Size		waiting;
+	Latch	   *wake = NULL;
+	bool		pushed = false;
+
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	waiting = wq->head - wq->tail;
+	if (wq->writer_database == MyDatabaseId && wq->size - waiting >= need)
+	{
+		ring_put(wq->head, &h, sizeof(h));
+		ring_put(wq->head + sizeof(h), payload->data, payload->len);
+		wq->head += need;
+		wq->queued++;
+		pushed = true;
+		/*
+		 * Wake the writer for the first record after a quiet spell (it then
+		 * lets more gather for write_behind_delay), and when the queue is a
+		 * quarter full (it then writes at once).
+		 */
+		if ((waiting == 0 && wq->writer_idle) ||
+			(waiting < wq->size / 4 && waiting + need >= wq->size / 4))
+			wake = wq->writer_latch;
+	}
+	else
+		wq->overflowed++;
+	LWLockRelease(wq->lock);
+	if (wake)
+		SetLatch(wake);
+	return pushed;
+}
+
+typedef struct PendingPush
+{
+	VtWriteKind kind;
+	StringInfoData payload;
+	void		(*write_now) (StringInfo payload);
+} PendingPush;
+
+static void
+write_now(void *arg)
+{
+	PendingPush *p = arg;
+
+	p->write_now(&p->payload);
+}
+
+static void
+push_at_commit(void *arg)
+{
+	PendingPush *p = arg;
+
+	if (wq == NULL || !try_push(p->kind, &p->payload))
+		vt_deferred_try(write_now, p);	/* no room: write it ourselves */
+}
+
+void
+vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
+					 void (*write_now_fn) (StringInfo payload))
+{
+	PendingPush *p = vt_deferred_alloc(sizeof(PendingPush));
+
+	p->kind = kind;
+	p->payload.data = vt_deferred_alloc(payload->len + 1);
+	memcpy(p->payload.data, payload->data, payload->len);
+	p->payload.len = payload->len;
+	p->payload.maxlen = payload->len + 1;
+	p->payload.cursor = 0;
+	p->write_now = write_now_fn;
+	vt_defer_until_commit(push_at_commit, p);
+}
+
+bool
+vt_wq_wait_written(int timeout_ms)
+{
+	uint64		target;
+	Latch	   *writer;
+	TimestampTz deadline;
+	bool		done;
+
+	if (wq == NULL)
+		return true;
+	LWLockAcquire(wq->lock, LW_SHARED);
+	target = wq->head;
+	done = wq->tail >= target;
+	writer = wq->writer_latch;
+	LWLockRelease(wq->lock);
+	if (done)
+		return true;
+	if (writer)
+		SetLatch(writer);		/* no need to wait for its next round */
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	ConditionVariablePrepareToSleep(&wq->written_cv);
+	for (;;)
+	{
+		long		left;
+
+		LWLockAcquire(wq->lock, LW_SHARED);
+		done = wq->tail >= target;
+		LWLockRelease(wq->lock);
+		if (done)
+			break;
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (left <= 0)
+			break;
+		(void) ConditionVariableTimedSleep(&wq->written_cv, left, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return done;
+}
+
+void
+vt_wq_require_written(const char *what)
+{
+	if (!vt_wq_wait_written(VT_WQ_ERASURE_WAIT_MS))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot run while queued writes wait for the visittrack writer", what),
+				 errdetail("Rows written after the erasure would bring back what it removed."),
+				 errhint("Check visittrack.status()->'write_behind' (is the writer attached?) and retry.")));
+}
+
+/*
+ * flush_writes(timeout_ms integer) returns boolean: waits until the writes
+ * queued by transactions that committed before the call are written.
+ */
+PG_FUNCTION_INFO_V1(vt_flush_writes);
+
+Datum
+vt_flush_writes(PG_FUNCTION_ARGS)
+{
+	int32		timeout_ms = PG_GETARG_INT32(0);
+
+	if (timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout_ms must not be negative")));
+	PG_RETURN_BOOL(vt_wq_wait_written(timeout_ms));
+}
+
+/* --- the writer ----------------------------------------------------------- */
+
+void
+vt_wq_writer_attach(Latch *latch)
+{
+	am_writer = true;
+	if (wq == NULL)
+		return;
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	wq->writer_database = MyDatabaseId;
+	wq->writer_target = target_id();
+	wq->writer_latch = latch;
+	LWLockRelease(wq->lock);
+}
+
+void
+vt_wq_writer_idle(bool idle)
+{
+	if (wq == NULL)
+		return;
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	wq->writer_idle = idle;
+	LWLockRelease(wq->lock);
+}
+
+bool
+vt_wq_is_empty(void)
+{
+	bool		empty;
+
+	if (wq == NULL)
+		return true;
+	LWLockAcquire(wq->lock, LW_SHARED);
+	empty = wq->head == wq->tail;
+	LWLockRelease(wq->lock);
+	return empty;
+}
+
+void
+vt_wq_writer_detach(void)
+{
+	if (wq == NULL)
+		return;
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	wq->writer_database = InvalidOid;
+	wq->writer_latch = NULL;
+	LWLockRelease(wq->lock);
+}
+
+int
+vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end)
+{
+	uint64		pos;
+	uint64		head;
+	int			n = 0;
+	Size		bytes = 0;
+	VtQueuedWrite *out;
+
+	*records = NULL;
+	if (wq == NULL)
+		return 0;
+	LWLockAcquire(wq->lock, LW_SHARED);
+	pos = wq->tail;
+	head = wq->head;
+	LWLockRelease(wq->lock);
+	*end = pos;
+	if (pos == head)
+		return 0;
+
+	out = palloc(sizeof(VtQueuedWrite) * max_records);
+	while (pos < head && n < max_records && bytes < max_bytes)
+	{
+		RecordHeader h;
+		VtQueuedWrite *r = &out[n++];
+
+		ring_get(pos, &h, sizeof(h));
+		r->kind = (VtWriteKind) h.kind;
+		r->payload.data = palloc(h.len + 1);
+		r->payload.maxlen = h.len + 1;
+		r->payload.len = h.len;
+		r->payload.cursor = 0;
+		ring_get(pos + sizeof(h), r->payload.data, h.len);
+		r->payload.data[h.len] = '\0';
+		pos += sizeof(h) + h.len;
+		bytes += sizeof(h) + h.len;
+	}
+	*records = out;
+	*end = pos;
+	return n;
+}
+
+void
+vt_wq_consume(uint64 end, int written, int dropped)
+{
+	if (wq == NULL)
+		return;
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	Assert(end >= wq->tail && end <= wq->head);
+	wq->tail = end;
+	wq->written += written;
+	wq->dropped += dropped;
+	wq->batches++;
+	LWLockRelease(wq->lock);
+	ConditionVariableBroadcast(&wq->written_cv);
+}
+
+void
+vt_wq_stats(VtWqStats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (wq == NULL)
+		return;
+	LWLockAcquire(wq->lock, LW_SHARED);
+	out->shared = true;
+	out->writer_attached = OidIsValid(wq->writer_database);
+	out->capacity = wq->size;
+	out->pending_bytes = wq->head - wq->tail;
+	out->queued = wq->queued;
+	out->written = wq->written;
+	out->dropped = wq->dropped;
+	out->overflowed = wq->overflowed;
+	out->batches = wq->batches;
+	LWLockRelease(wq->lock);
+}

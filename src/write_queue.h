@@ -1,0 +1,107 @@
+/*
+ * write_queue.h: writes that can wait, handed to the visittrack writer.
+ *
+ * With visittrack.write_behind on, a request records what it must return
+ * (a page count, a session check) at once and leaves the rest -- page-view
+ * rows, community presence, a session's cached page count -- in a ring
+ * buffer in shared memory.  The writer (writer.c) drains it every
+ * visittrack.write_behind_delay in batches: multi-row statements, pipelined
+ * Redis commands, one commit per batch.  Records are pushed when the
+ * calling transaction commits, so a rollback leaves nothing behind.
+ *
+ * The queue is used only when it can be drained: the library preloaded,
+ * the writer running in the caller's database, room in the ring.  Otherwise
+ * callers write synchronously, as with write_behind off, so turning it on
+ * never loses a write for lack of a writer.
+ */
+#ifndef VT_WRITE_QUEUE_H
+#define VT_WRITE_QUEUE_H
+
+#include "lib/stringinfo.h"
+#include "storage/latch.h"
+
+typedef enum VtWriteKind
+{
+	VT_WRITE_ANON_VIEW = 1,		/* pageview_batch.c */
+	VT_WRITE_VISIT,				/* hotstore_batch.c */
+	VT_WRITE_SESSION_PAGES,		/* hotstore_batch.c */
+	VT_WRITE_EVENT				/* events.c */
+} VtWriteKind;
+
+#define VT_WRITE_KINDS 4
+
+/* --- shared memory, while preloading (visittrack.c) --- */
+extern void vt_wq_request_shmem(void);	/* from the shmem_request_hook */
+extern void vt_wq_startup_shmem(void);	/* from _PG_init */
+
+/* --- callers --- */
+
+/*
+ * Should this call queue its writes?  write_behind on, the writer attached
+ * in this database, with the same Redis settings (host, port, db, prefix).
+ */
+extern bool vt_write_behind_active(void);
+
+/*
+ * Queue one record at the commit of the current transaction.  If the queue
+ * cannot take it then, write_now(payload) runs instead, in a
+ * subtransaction (deferred.h), so the write still happens.
+ */
+extern void vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
+								 void (*write_now) (StringInfo payload));
+
+/*
+ * Wait until every record queued before the call is written (or dropped
+ * after failing).  Returns false on timeout.  Immediate when nothing waits.
+ */
+extern bool vt_wq_wait_written(int timeout_ms);
+
+/*
+ * For erasure: ERROR unless everything queued before the call is written
+ * within VT_WQ_ERASURE_WAIT_MS, or a queued row would bring back what the
+ * erasure removes.
+ */
+#define VT_WQ_ERASURE_WAIT_MS 30000
+extern void vt_wq_require_written(const char *what);
+
+/* --- the writer --- */
+/* attach, or after a configuration reload: publish database and settings */
+extern void vt_wq_writer_attach(Latch *latch);
+extern void vt_wq_writer_detach(void);
+/* idle: wake me for the next record (set just before a long sleep) */
+extern void vt_wq_writer_idle(bool idle);
+extern bool vt_wq_is_empty(void);
+
+/* one record, as the writer reads it */
+typedef struct VtQueuedWrite
+{
+	VtWriteKind kind;
+	StringInfoData payload;		/* data, len; read with record.h */
+} VtQueuedWrite;
+
+/*
+ * Copy the oldest records, up to max_records and about max_bytes, into
+ * memory of the current context.  *end is what to pass to vt_wq_consume
+ * once they are written.
+ */
+extern int	vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes,
+					   uint64 *end);
+extern void vt_wq_consume(uint64 end, int written, int dropped);
+
+/* --- status() --- */
+typedef struct VtWqStats
+{
+	bool		shared;			/* a queue exists (preloaded, size > 0) */
+	bool		writer_attached;
+	Size		capacity;		/* bytes */
+	Size		pending_bytes;
+	uint64		queued;			/* records pushed */
+	uint64		written;
+	uint64		dropped;		/* failed even alone: logged */
+	uint64		overflowed;		/* written synchronously: no room */
+	uint64		batches;
+} VtWqStats;
+
+extern void vt_wq_stats(VtWqStats *out);
+
+#endif

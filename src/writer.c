@@ -1,0 +1,263 @@
+/*
+ * writer.c: the background process that drains the write queue
+ * (write_queue.h) into the tables and Redis.
+ *
+ * Idle, it sleeps until a record arrives; it then lets records gather for
+ * visittrack.write_behind_delay (less when the queue is a quarter full or
+ * somebody waits in flush_writes()) and takes the oldest ones, groups them by kind and writes each group with one statement
+ * (or one Redis pipeline), all in one transaction.  The records leave the
+ * queue only after that transaction commits.  If a batch fails, its
+ * records are retried one at a time, each in its own transaction, and a
+ * record that fails alone is logged and dropped, so one bad record never
+ * blocks the queue.  On SIGTERM it drains what is left, then exits: a clean
+ * shutdown loses nothing.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "events.h"
+#include "guc.h"
+#include "hotstore.h"
+#include "pageviews.h"
+#include "write_queue.h"
+#include "writer.h"
+
+PGDLLEXPORT void vt_writer_main(Datum arg);
+
+#define BATCH_RECORDS 10000
+#define BATCH_BYTES (4 * 1024 * 1024)
+#define IDLE_WAIT_MS 1000		/* nothing queued: look again after this */
+
+/*
+ * The writer sends a whole batch to Redis in one pipeline, which takes
+ * longer than one request's command: it waits at least this long before
+ * declaring Redis unreachable.
+ */
+#define WRITER_REDIS_TIMEOUT_MS 2000
+
+static volatile sig_atomic_t stop_requested = false;
+
+void
+vt_writer_register(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.bgw_name, BGW_MAXLEN, "visittrack writer");
+	snprintf(w.bgw_type, BGW_MAXLEN, "visittrack writer");
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 5;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "visittrack");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "vt_writer_main");
+	RegisterBackgroundWorker(&w);
+}
+
+/* SIGTERM: finish draining, then exit (not die(): a batch would be lost) */
+static void
+on_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	stop_requested = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+static void
+apply_writer_settings(void)
+{
+	if (vt_redis_timeout_ms < WRITER_REDIS_TIMEOUT_MS)
+	{
+		char		value[16];
+
+		snprintf(value, sizeof(value), "%d", WRITER_REDIS_TIMEOUT_MS);
+		SetConfigOption("visittrack.redis_timeout_ms", value, PGC_SUSET, PGC_S_SESSION);
+	}
+}
+
+static void
+on_exit_detach(int code, Datum arg)
+{
+	vt_wq_writer_detach();
+}
+
+/* Write records of each kind, one statement or pipeline per kind. */
+static void
+write_records(VtQueuedWrite *records, int n)
+{
+	StringInfo *by_kind[VT_WRITE_KINDS + 1];
+	int			count[VT_WRITE_KINDS + 1] = {0};
+	VtAnonViewRow *views;
+	int			k,
+				i;
+
+	for (k = 1; k <= VT_WRITE_KINDS; k++)
+		by_kind[k] = palloc(sizeof(StringInfo) * n);
+	for (i = 0; i < n; i++)
+	{
+		k = records[i].kind;
+		if (k < 1 || k > VT_WRITE_KINDS)
+			elog(ERROR, "visittrack writer: unknown record kind %d", k);
+		by_kind[k][count[k]++] = &records[i].payload;
+	}
+
+	views = palloc(sizeof(VtAnonViewRow) * Max(count[VT_WRITE_ANON_VIEW], 1));
+	for (i = 0; i < count[VT_WRITE_ANON_VIEW]; i++)
+	{
+		by_kind[VT_WRITE_ANON_VIEW][i]->cursor = 0;
+		vt_anon_view_row_decode(by_kind[VT_WRITE_ANON_VIEW][i], &views[i]);
+	}
+	if (count[VT_WRITE_ANON_VIEW] > 0)
+		vt_anon_view_rows_write(views, count[VT_WRITE_ANON_VIEW]);
+	if (count[VT_WRITE_EVENT] > 0)
+		vt_events_write(by_kind[VT_WRITE_EVENT], count[VT_WRITE_EVENT]);
+	if (count[VT_WRITE_VISIT] > 0)
+		hot_visits_write(by_kind[VT_WRITE_VISIT], count[VT_WRITE_VISIT]);
+	if (count[VT_WRITE_SESSION_PAGES] > 0)
+		hot_session_pages_write(by_kind[VT_WRITE_SESSION_PAGES],
+								count[VT_WRITE_SESSION_PAGES]);
+}
+
+/* One transaction writing records; false (and rolled back) on error. */
+static bool
+write_in_transaction(VtQueuedWrite *records, int n, bool log_error)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "visittrack writer: writing a batch");
+	PG_TRY();
+	{
+		write_records(records, n);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (log_error)
+			ereport(LOG,
+					(errmsg("visittrack writer: dropped a queued write of kind %d: %s",
+							records[0].kind, edata->message)));
+		FreeErrorData(edata);
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return ok;
+}
+
+/* Write everything queued now; returns false when the queue was empty. */
+static bool
+drain_once(MemoryContext batch_cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+	VtQueuedWrite *records;
+	uint64		end;
+	int			n = vt_wq_peek(&records, BATCH_RECORDS, BATCH_BYTES, &end);
+	int			written = n;
+	int			dropped = 0;
+
+	if (n > 0 && !write_in_transaction(records, n, false))
+	{
+		int			i;
+
+		/* something in the batch fails: find it, keep the rest */
+		written = 0;
+		for (i = 0; i < n; i++)
+		{
+			if (write_in_transaction(&records[i], 1, true))
+				written++;
+			else
+				dropped++;
+		}
+	}
+	if (n > 0)
+		vt_wq_consume(end, written, dropped);
+	pgstat_report_stat(false);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(batch_cxt);
+	return n > 0;
+}
+
+void
+vt_writer_main(Datum arg)
+{
+	MemoryContext batch_cxt;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, on_sigterm);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(vt_worker_database, NULL, 0);
+
+	batch_cxt = AllocSetContextCreate(TopMemoryContext, "visittrack writer batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	on_shmem_exit(on_exit_detach, (Datum) 0);
+	apply_writer_settings();
+	vt_wq_writer_attach(MyLatch);
+	ereport(LOG,
+			(errmsg("visittrack writer started in database \"%s\"", vt_worker_database)));
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			apply_writer_settings();
+			vt_wq_writer_attach(MyLatch);	/* Redis settings may have changed */
+		}
+		if (stop_requested)
+			break;
+
+		if (vt_wq_is_empty())
+		{
+			/* quiet: sleep until a record arrives (the pusher wakes us) */
+			vt_wq_writer_idle(true);
+			if (vt_wq_is_empty())
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 IDLE_WAIT_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			vt_wq_writer_idle(false);
+			continue;
+		}
+
+		/*
+		 * Records wait: let more gather, then write them.  A flush request or
+		 * a quarter-full queue sets the latch and cuts the wait short.
+		 */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 vt_write_behind_delay, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		(void) drain_once(batch_cxt);
+	}
+	/* stop taking records, then write those that arrived meanwhile */
+	vt_wq_writer_detach();
+	while (drain_once(batch_cxt))
+		;
+	/* 1, not 0: the postmaster restarts us unless it is shutting down */
+	proc_exit(1);
+}

@@ -112,6 +112,8 @@ vt_finalize_anonymous_sessions(PG_FUNCTION_ARGS)
 		"SELECT session_id::text, session_start, device_fingerprint"
 		"  FROM visittrack.anonymous_session"
 		" WHERE is_active AND last_activity <= now() - $1 * interval '1 second'"
+		/* implied (a session starts before its last activity); for the index */
+		"   AND session_start <= now() - $1 * interval '1 second'"
 		" ORDER BY last_activity LIMIT $2 FOR UPDATE SKIP LOCKED",
 		2, {INT4OID, INT4OID}
 	};

@@ -39,6 +39,7 @@ bool		vt_async_commit = true;
 bool		vt_write_behind = false;
 int			vt_write_queue_size = 8192;
 int			vt_write_behind_delay = 100;
+int			vt_anon_cache_size = 16384;
 
 int			vt_max_url_length = 2048;
 int			vt_max_user_agent_length = 512;
@@ -164,6 +165,11 @@ vt_define_settings(void)
 							gettext_noop("0 disables write-behind.  Calls write synchronously while the queue is full."),
 							&vt_write_queue_size, 8192, 0, 1024 * 1024,
 							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("visittrack.anon_cache_size",
+							gettext_noop("Live anonymous sessions kept in shared memory while write-behind is on."),
+							gettext_noop("0 sends every anonymous page view to Redis."),
+							&vt_anon_cache_size, 16384, 0, 1024 * 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("visittrack.write_behind_delay",
 							gettext_noop("How long the visittrack writer lets queued writes gather before writing them."),
 							NULL, &vt_write_behind_delay, 100, 1, 10000,

@@ -40,6 +40,7 @@ extern bool vt_async_commit;
 extern bool vt_write_behind;
 extern int	vt_write_queue_size;	/* kB */
 extern int	vt_write_behind_delay;	/* ms */
+extern int	vt_anon_cache_size;		/* entries (anon_cache.h) */
 
 /* input normalisation */
 extern int	vt_max_url_length;

@@ -12,6 +12,7 @@
 
 #include "utils/timestamp.h"
 
+#include "anon_cache.h"
 #include "deferred.h"
 #include "guc.h"
 #include "hotstore.h"
@@ -218,8 +219,9 @@ hot_session_remove(const char *session_id)
  * starts is checked against the visitor's page views and replaced by the
  * session they show, if its last view is inside the window.
  */
-void
-hot_anon_touch(HotAnonTouch *t)
+/* The view without the cache; true when Redis counted it. */
+static bool
+anon_touch_uncached(HotAnonTouch *t)
 {
 	const HotStoreOps *redis = redis_if_usable();
 
@@ -241,10 +243,57 @@ hot_anon_touch(HotAnonTouch *t)
 			vt_hotstore_local.anon_from_views(t->fingerprint, t->ttl_seconds, &local))
 			ok = redis->anon_touch_restart(t, &local);
 		if (ok)
-			return;
+			return true;
 	}
 	count_fallback_write();
 	vt_hotstore_local.anon_touch(t);
+	return false;
+}
+
+/*
+ * With write-behind, a visitor cached in shared memory is counted there and
+ * mirrored to Redis by the writer (anon_cache.h); the first view asks Redis
+ * and caches its answer.  Only what Redis counted is cached: a session the
+ * local store holds during an outage stays there.
+ */
+void
+hot_anon_touch(HotAnonTouch *t)
+{
+	VtCacheResult cached = VT_CACHE_BYPASS;
+	bool		by_redis = false;
+	bool		mirrored = false;
+
+	if (vt_redis_configured() && vt_write_behind_active())
+	{
+		/* the mirror is queued under the cache's lock, where we cannot wait */
+		vt_wq_wait_below(0.9);
+		cached = vt_anon_cache_touch(t, hot_anon_mirror_try_queue, &mirrored);
+	}
+	if (cached == VT_CACHE_HIT)
+	{
+		if (!mirrored)
+			hot_anon_mirror_now(t);
+		return;
+	}
+	if (cached == VT_CACHE_BYPASS)
+	{
+		(void) anon_touch_uncached(t);
+		return;
+	}
+	PG_TRY();
+	{
+		by_redis = anon_touch_uncached(t);
+	}
+	PG_CATCH();
+	{
+		vt_anon_cache_release(t->fingerprint);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (by_redis)
+		vt_anon_cache_fill(t);
+	else
+		vt_anon_cache_release(t->fingerprint);
 }
 
 bool
@@ -255,6 +304,8 @@ hot_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out)
 	bool		in_redis = false;
 	bool		in_local = false;
 
+	if (vt_anon_cache_fetch(fingerprint, out))
+		return true;			/* ahead of Redis while cached */
 	if (redis && !redis->anon_fetch(fingerprint, ttl_seconds, out, &in_redis))
 		in_redis = false;
 	/* a session may have started in PostgreSQL during a Redis outage */
@@ -272,6 +323,7 @@ hot_anon_remove(const char *fingerprint)
 {
 	const HotStoreOps *redis = redis_if_usable();
 
+	vt_anon_cache_remove(fingerprint);
 	if (vt_redis_configured() && !(redis && redis->anon_remove(fingerprint)))
 		note_stale("anon_session", fingerprint);	/* erased when Redis is back */
 	vt_hotstore_local.anon_remove(fingerprint);

@@ -124,6 +124,10 @@ extern int64 hot_visitor_forget(const char *visitor_key);
  * not take).
  */
 extern void hot_visit_queue(const HotVisit *v);
+/* a view counted in the anonymous cache (anon_cache.h), for Redis */
+extern bool hot_anon_mirror_try_queue(const HotAnonTouch *t);
+extern void hot_anon_mirror_now(const HotAnonTouch *t);
+extern void hot_anon_mirrors_write(StringInfo *payloads, int n);
 extern void hot_session_pages_queue(const char *session_id, int32 pages, TimestampTz at);
 extern void hot_visits_write(StringInfo *payloads, int n);
 extern void hot_session_pages_write(StringInfo *payloads, int n);
@@ -170,6 +174,9 @@ typedef struct HotStoreOps
 	/* replace the session Redis just started by local, and count the view */
 	bool		(*anon_touch_restart) (HotAnonTouch *t, const HotAnon *local);
 	bool		(*anon_merge) (const HotAnon *local, int ttl_seconds);
+	/* several in one round trip (Redis only); ttl_seconds[i] per session */
+	bool		(*anon_merge_batch) (int n, const HotAnon *sessions, const int *ttl_seconds,
+									 bool *done);
 	bool		(*visit_merge) (const HotVisitor *v);
 
 	/* reconciliation, local side: take (delete and return) what waits */

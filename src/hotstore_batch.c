@@ -155,3 +155,93 @@ hot_session_pages_write(StringInfo *payloads, int n)
 		if (!done[i])
 			hot_note_stale("session", sessions[i].session_id);
 }
+
+/* --- a cached anonymous session, mirrored to Redis ------------------------ */
+
+static void
+decode_mirror(StringInfo buf, HotAnon *s, int *ttl_seconds)
+{
+	memset(s, 0, sizeof(*s));
+	buf->cursor = 0;
+	s->fingerprint = vt_rec_get_text(buf);
+	s->session_id = vt_rec_get_text(buf);
+	s->started_at = vt_rec_get_int64(buf);
+	s->last_activity = vt_rec_get_int64(buf);
+	s->last_view_at = s->last_activity;
+	s->pages_visited = (int32) vt_rec_get_int64(buf);
+	s->current_page = vt_rec_get_text(buf);
+	s->landing_page = vt_rec_get_text(buf);
+	s->referrer = vt_rec_get_text(buf);
+	*ttl_seconds = (int) vt_rec_get_int64(buf);
+}
+
+static void
+encode_mirror(StringInfo buf, const HotAnonTouch *t)
+{
+	vt_rec_put_text(buf, t->fingerprint);
+	vt_rec_put_text(buf, t->session_id);
+	vt_rec_put_int64(buf, t->started_at);
+	vt_rec_put_int64(buf, t->now);
+	vt_rec_put_int64(buf, t->pages_visited);
+	vt_rec_put_text(buf, t->url);
+	vt_rec_put_text(buf, t->landing_page);
+	vt_rec_put_text(buf, t->first_referrer);
+	vt_rec_put_int64(buf, t->ttl_seconds);
+}
+
+/*
+ * Called under the cache's lock on a hit (anon_cache.h), so that a writer
+ * closing the cache finds every hit's record in the queue.  Queued at once,
+ * not at commit: the count it carries survives a rollback of the caller.
+ */
+bool
+hot_anon_mirror_try_queue(const HotAnonTouch *t)
+{
+	StringInfoData buf;
+	bool		queued;
+
+	initStringInfo(&buf);
+	encode_mirror(&buf, t);
+	queued = vt_wq_try_push(VT_WRITE_ANON_MIRROR, &buf);
+	pfree(buf.data);
+	return queued;
+}
+
+/*
+ * The queue had no room: merge the session into Redis now.  If Redis
+ * cannot take it either, its copy trails the cache until the visitor's
+ * next view.
+ */
+void
+hot_anon_mirror_now(const HotAnonTouch *t)
+{
+	StringInfoData buf;
+	HotAnon		s;
+	int			ttl_seconds;
+
+	initStringInfo(&buf);
+	encode_mirror(&buf, t);
+	decode_mirror(&buf, &s, &ttl_seconds);
+	if (vt_redis_usable())
+		(void) vt_hotstore_redis.anon_merge(&s, ttl_seconds);
+}
+
+/*
+ * Every view's state goes to Redis, in order, by the merge script (the
+ * larger count and the later view win), so views that committed out of
+ * order leave Redis where the cache is.
+ */
+void
+hot_anon_mirrors_write(StringInfo *payloads, int n)
+{
+	HotAnon    *sessions = palloc(sizeof(HotAnon) * n);
+	int		   *ttls = palloc(sizeof(int) * n);
+	bool	   *done = palloc0(sizeof(bool) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		decode_mirror(payloads[i], &sessions[i], &ttls[i]);
+	for (i = 0; i < n && vt_redis_usable(); i += REDIS_BATCH)
+		(void) vt_hotstore_redis.anon_merge_batch(Min(REDIS_BATCH, n - i), sessions + i,
+												  ttls + i, done + i);
+}

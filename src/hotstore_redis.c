@@ -457,24 +457,32 @@ redis_session_fetch(const char *session_id, HotSession *out, bool *found)
 	return true;
 }
 
+/* A script call on one key with the arguments collected in a. */
+static void
+one_key_call(const char *key, Args *a, VtRedisScriptCall *call)
+{
+	const char **keys = palloc(sizeof(char *));
+	size_t	   *keylens = palloc(sizeof(size_t));
+
+	keys[0] = key;
+	keylens[0] = strlen(key);
+	call->nkeys = 1;
+	call->keys = keys;
+	call->keylens = keylens;
+	call->nargs = a->n;
+	call->args = a->v;
+	call->arglens = a->len;
+}
+
 static void
 session_pages_call(const char *session_id, int32 pages, TimestampTz at,
 				   VtRedisScriptCall *call)
 {
-	const char **key = palloc(sizeof(char *));
-	size_t	   *keylen = palloc(sizeof(size_t));
 	Args	   *a = palloc0(sizeof(Args));
 
-	*key = make_key("session", session_id, NULL);
-	*keylen = strlen(*key);
 	arg(a, int_text(pages));
 	arg(a, iso_text(at));
-	call->nkeys = 1;
-	call->keys = key;
-	call->keylens = keylen;
-	call->nargs = a->n;
-	call->args = a->v;
-	call->arglens = a->len;
+	one_key_call(make_key("session", session_id, NULL), a, call);
 }
 
 static bool
@@ -883,25 +891,60 @@ redis_visitor_forget(const char *visitor_key, int64 *removed)
 	return true;
 }
 
+/* the merge script's key and arguments; false if the session expired meanwhile */
+static bool
+anon_merge_call(const HotAnon *local, int ttl_seconds, VtRedisScriptCall *call)
+{
+	Args	   *a;
+	int64		left_ms = (local->last_activity - GetCurrentTimestamp()) / 1000 +
+		(int64) ttl_seconds * 1000;
+
+	if (left_ms <= 0)
+		return false;
+	a = palloc0(sizeof(Args));
+	args_local_session(a, local);
+	arg(a, int_text(left_ms));
+	one_key_call(make_key("anon_session", local->fingerprint, NULL), a, call);
+	return true;
+}
+
 static bool
 redis_anon_merge(const HotAnon *local, int ttl_seconds)
 {
-	const char *key = make_key("anon_session", local->fingerprint, NULL);
-	size_t		keylen = strlen(key);
-	Args		a = {0};
-	int64		left_ms = (local->last_activity - GetCurrentTimestamp()) / 1000 +
-		(int64) ttl_seconds * 1000;
+	VtRedisScriptCall c;
 	redisReply *r;
 	bool		ok;
 
-	if (left_ms <= 0)
+	if (!anon_merge_call(local, ttl_seconds, &c))
 		return true;			/* expired meanwhile */
-	args_local_session(&a, local);
-	arg(&a, int_text(left_ms));
-	r = vt_redis_eval(&anon_merge_script, 1, &key, &keylen, a.n, a.v, a.len);
+	r = vt_redis_eval(&anon_merge_script, c.nkeys, c.keys, c.keylens, c.nargs, c.args,
+					  c.arglens);
 	ok = r != NULL && !vt_redis_reply_is_error(r, "merging a session");
 	vt_redis_free(r);
 	return ok;
+}
+
+static bool
+redis_anon_merge_batch(int n, const HotAnon *sessions, const int *ttl_seconds, bool *done)
+{
+	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
+	int		   *call_of = palloc(sizeof(int) * n);
+	bool	   *call_done = palloc(sizeof(bool) * n);
+	int			ncalls = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		call_of[i] = anon_merge_call(&sessions[i], ttl_seconds[i], &calls[ncalls]) ?
+			ncalls++ : -1;
+	if (ncalls > 0 &&
+		!eval_batch(&anon_merge_script, ncalls, calls, call_done, "merging sessions"))
+	{
+		memset(done, 0, sizeof(bool) * n);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		done[i] = call_of[i] < 0 || call_done[call_of[i]];
+	return true;
 }
 
 static bool
@@ -945,5 +988,6 @@ const HotStoreOps vt_hotstore_redis = {
 	.anon_touch_merged = redis_anon_touch_merged,
 	.anon_touch_restart = redis_anon_touch_restart,
 	.anon_merge = redis_anon_merge,
+	.anon_merge_batch = redis_anon_merge_batch,
 	.visit_merge = redis_visit_merge,
 };

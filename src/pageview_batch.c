@@ -12,6 +12,7 @@
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inet.h"
 #include "utils/timestamp.h"
@@ -204,6 +205,8 @@ insert_views(VtAnonViewRow *rows, int n, int32 *time_on_page, bool *top_null)
 	vt_spi_run(&q, values, NULL, false, 0);
 }
 
+static void close_views_by_partition(VtAnonViewRow *rows, int *earlier, int nearlier);
+
 /*
  * The previous views written by earlier batches (or by requests), one
  * UPDATE per day partition: through the partitioned parent the join would
@@ -211,6 +214,23 @@ insert_views(VtAnonViewRow *rows, int n, int32 *time_on_page, bool *top_null)
  */
 static void
 close_earlier_views(VtAnonViewRow *rows, int *earlier, int nearlier)
+{
+	/*
+	 * Each view is found through the (session_id, viewed_at) index.  With a
+	 * batch's thousands of rows the planner would rather hash-join against
+	 * a scan of the whole day; for this transaction, it may not.
+	 */
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	close_views_by_partition(rows, earlier, nearlier);
+}
+
+static void
+close_views_by_partition(VtAnonViewRow *rows, int *earlier, int nearlier)
 {
 	bool	   *done = palloc0(sizeof(bool) * nearlier);
 	Datum	   *ids = palloc(sizeof(Datum) * nearlier);

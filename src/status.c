@@ -10,6 +10,7 @@
 #include "utils/jsonb.h"
 #include "utils/builtins.h"
 
+#include "anon_cache.h"
 #include "guc.h"
 #include "isotime.h"
 #include "jsonbuf.h"
@@ -58,6 +59,7 @@ vt_status(PG_FUNCTION_ARGS)
 	TimestampTz rec_at;
 	int64		rec_copied;
 	VtWqStats	wq;
+	VtAnonCacheStats cache;
 
 	vt_redis_health_snapshot(&h);
 	initStringInfo(&b);
@@ -119,6 +121,15 @@ vt_status(PG_FUNCTION_ARGS)
 	vt_json_int(&b, "dropped", (int64) wq.dropped);
 	vt_json_int(&b, "written_synchronously", (int64) wq.overflowed);
 	vt_json_int(&b, "batches", (int64) wq.batches);
+	vt_anon_cache_stats(&cache);
+	vt_json_key(&b, "anonymous_cache");
+	appendStringInfoChar(&b, '{');
+	vt_json_bool(&b, "open", cache.open);
+	vt_json_int(&b, "capacity", cache.capacity);
+	vt_json_int(&b, "sessions", cache.entries);
+	vt_json_int(&b, "hits", (int64) cache.hits);
+	vt_json_int(&b, "misses", (int64) cache.misses);
+	appendStringInfoChar(&b, '}');
 	appendStringInfoChar(&b, '}');
 
 	vt_reconcile_snapshot(&rec_at, &rec_copied);

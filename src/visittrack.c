@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
+#include "anon_cache.h"
 #include "deferred.h"
 #include "guc.h"
 #include "state.h"
@@ -34,6 +35,7 @@ request_shmem(void)
 		prev_shmem_request_hook();
 	vt_state_request_shmem();
 	vt_wq_request_shmem();
+	vt_anon_cache_request_shmem();
 }
 
 void
@@ -49,6 +51,7 @@ _PG_init(void)
 	shmem_request_hook = request_shmem;
 	vt_state_startup_shmem();
 	vt_wq_startup_shmem();
+	vt_anon_cache_startup_shmem();
 	/* compiled once here, inherited by every backend */
 	vt_ua_preload();
 	if (vt_worker_enabled)

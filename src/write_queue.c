@@ -51,6 +51,9 @@ typedef struct WqShared
 } WqShared;
 
 static WqShared *wq = NULL;
+
+/* longest a commit waits for room in a full queue before writing itself */
+#define ROOM_WAIT_MS 1000
 static bool am_writer = false;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -177,12 +180,58 @@ try_push(VtWriteKind kind, const StringInfo payload)
 			(waiting < wq->size / 4 && waiting + need >= wq->size / 4))
 			wake = wq->writer_latch;
 	}
-	else
-		wq->overflowed++;
 	LWLockRelease(wq->lock);
 	if (wake)
 		SetLatch(wake);
 	return pushed;
+}
+
+static void
+count_overflow(void)
+{
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	wq->overflowed++;
+	LWLockRelease(wq->lock);
+}
+
+/*
+ * Wait, up to ROOM_WAIT_MS, until the writer is attached here and the
+ * queue has room for need bytes -- more than that if fill_limit < 1: until
+ * no more than that share of it is in use.  A full queue means the writer
+ * is behind; waiting gives it the CPU that writing synchronously would
+ * take from it.
+ */
+static bool
+wait_for_room(Size need, double fill_limit)
+{
+	TimestampTz deadline = 0;
+	bool		room;
+
+	for (;;)
+	{
+		Latch	   *writer;
+
+		LWLockAcquire(wq->lock, LW_SHARED);
+		room = wq->writer_database == MyDatabaseId &&
+			wq->size - (wq->head - wq->tail) >= need &&
+			(double) (wq->head - wq->tail) <= fill_limit * wq->size;
+		writer = wq->writer_database == MyDatabaseId ? wq->writer_latch : NULL;
+		LWLockRelease(wq->lock);
+		if (room || writer == NULL)
+			break;
+		if (deadline == 0)
+		{
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ROOM_WAIT_MS);
+			SetLatch(writer);
+			ConditionVariablePrepareToSleep(&wq->written_cv);
+		}
+		else if (GetCurrentTimestamp() >= deadline)
+			break;
+		(void) ConditionVariableTimedSleep(&wq->written_cv, 10, PG_WAIT_EXTENSION);
+	}
+	if (deadline != 0)
+		ConditionVariableCancelSleep();
+	return room;
 }
 
 typedef struct PendingPush
@@ -205,8 +254,15 @@ push_at_commit(void *arg)
 {
 	PendingPush *p = arg;
 
-	if (wq == NULL || !try_push(p->kind, &p->payload))
+	if (wq == NULL)
+		vt_deferred_try(write_now, p);
+	else if (!try_push(p->kind, &p->payload) &&
+			 !(wait_for_room(sizeof(RecordHeader) + p->payload.len, 1.0) &&
+			   try_push(p->kind, &p->payload)))
+	{
+		count_overflow();
 		vt_deferred_try(write_now, p);	/* no room: write it ourselves */
+	}
 }
 
 void
@@ -223,6 +279,24 @@ vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
 	p->payload.cursor = 0;
 	p->write_now = write_now_fn;
 	vt_defer_until_commit(push_at_commit, p);
+}
+
+bool
+vt_wq_try_push(VtWriteKind kind, StringInfo payload)
+{
+	if (wq == NULL)
+		return false;
+	if (try_push(kind, payload))
+		return true;
+	count_overflow();
+	return false;
+}
+
+void
+vt_wq_wait_below(double share)
+{
+	if (wq != NULL)
+		(void) wait_for_room(0, share);
 }
 
 bool
@@ -344,7 +418,8 @@ vt_wq_writer_detach(void)
 }
 
 int
-vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end)
+vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end,
+		   uint64 *start)
 {
 	uint64		pos;
 	uint64		head;
@@ -353,13 +428,14 @@ vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end
 	VtQueuedWrite *out;
 
 	*records = NULL;
+	*start = *end = 0;
 	if (wq == NULL)
 		return 0;
 	LWLockAcquire(wq->lock, LW_SHARED);
 	pos = wq->tail;
 	head = wq->head;
 	LWLockRelease(wq->lock);
-	*end = pos;
+	*start = *end = pos;
 	if (pos == head)
 		return 0;
 

@@ -25,10 +25,11 @@ typedef enum VtWriteKind
 	VT_WRITE_ANON_VIEW = 1,		/* pageview_batch.c */
 	VT_WRITE_VISIT,				/* hotstore_batch.c */
 	VT_WRITE_SESSION_PAGES,		/* hotstore_batch.c */
-	VT_WRITE_EVENT				/* events.c */
+	VT_WRITE_EVENT,				/* events.c */
+	VT_WRITE_ANON_MIRROR		/* hotstore_batch.c: a cached session, to Redis */
 } VtWriteKind;
 
-#define VT_WRITE_KINDS 4
+#define VT_WRITE_KINDS 5
 
 /* --- shared memory, while preloading (visittrack.c) --- */
 extern void vt_wq_request_shmem(void);	/* from the shmem_request_hook */
@@ -43,12 +44,23 @@ extern void vt_wq_startup_shmem(void);	/* from _PG_init */
 extern bool vt_write_behind_active(void);
 
 /*
- * Queue one record at the commit of the current transaction.  If the queue
- * cannot take it then, write_now(payload) runs instead, in a
- * subtransaction (deferred.h), so the write still happens.
+ * Queue one record at the commit of the current transaction.  A full queue
+ * is waited for (up to a second: the writer is behind); if it still cannot
+ * take the record, write_now(payload) runs instead, in a subtransaction
+ * (deferred.h), so the write still happens.
  */
 extern void vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
 								 void (*write_now) (StringInfo payload));
+
+/*
+ * Queue one record now, whatever becomes of the calling transaction (hot
+ * state applied at once, like the anonymous page counter).  False when the
+ * queue cannot take it: the caller writes it itself.
+ */
+extern bool vt_wq_try_push(VtWriteKind kind, StringInfo payload);
+
+/* Wait (a little) until no more than share (0..1) of the queue is in use. */
+extern void vt_wq_wait_below(double share);
 
 /*
  * Wait until every record queued before the call is written (or dropped
@@ -82,10 +94,10 @@ typedef struct VtQueuedWrite
 /*
  * Copy the oldest records, up to max_records and about max_bytes, into
  * memory of the current context.  *end is what to pass to vt_wq_consume
- * once they are written.
+ * once they are written; *end - *start is their size in the queue.
  */
 extern int	vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes,
-					   uint64 *end);
+					   uint64 *end, uint64 *start);
 extern void vt_wq_consume(uint64 end, int written, int dropped);
 
 /* --- status() --- */

@@ -26,7 +26,9 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
+#include "anon_cache.h"
 #include "events.h"
 #include "guc.h"
 #include "hotstore.h"
@@ -46,6 +48,8 @@ PGDLLEXPORT void vt_writer_main(Datum arg);
  * declaring Redis unreachable.
  */
 #define WRITER_REDIS_TIMEOUT_MS 2000
+
+#define SWEEP_EVERY_MS 10000
 
 static volatile sig_atomic_t stop_requested = false;
 
@@ -79,6 +83,13 @@ on_sigterm(SIGNAL_ARGS)
 static void
 apply_writer_settings(void)
 {
+	/*
+	 * The writer's commits follow visittrack.async_commit like the requests
+	 * it writes for: what a crash can lose is already what waits in the
+	 * queue (doc/settings.md).
+	 */
+	SetConfigOption("synchronous_commit", vt_async_commit ? "off" : "on",
+					PGC_SUSET, PGC_S_SESSION);
 	if (vt_redis_timeout_ms < WRITER_REDIS_TIMEOUT_MS)
 	{
 		char		value[16];
@@ -88,10 +99,26 @@ apply_writer_settings(void)
 	}
 }
 
+/* Drop expired sessions from the anonymous cache every SWEEP_EVERY_MS. */
+static void
+sweep_now_and_then(void)
+{
+	static TimestampTz last = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (TimestampDifferenceExceeds(last, now, SWEEP_EVERY_MS))
+	{
+		(void) vt_anon_cache_sweep(now);
+		last = now;
+	}
+}
+
 static void
 on_exit_detach(int code, Datum arg)
 {
 	vt_wq_writer_detach();
+	/* nobody mirrors cached sessions any more: Redis takes over */
+	vt_anon_cache_clear();
 }
 
 /* Write records of each kind, one statement or pipeline per kind. */
@@ -126,6 +153,8 @@ write_records(VtQueuedWrite *records, int n)
 		vt_events_write(by_kind[VT_WRITE_EVENT], count[VT_WRITE_EVENT]);
 	if (count[VT_WRITE_VISIT] > 0)
 		hot_visits_write(by_kind[VT_WRITE_VISIT], count[VT_WRITE_VISIT]);
+	if (count[VT_WRITE_ANON_MIRROR] > 0)
+		hot_anon_mirrors_write(by_kind[VT_WRITE_ANON_MIRROR], count[VT_WRITE_ANON_MIRROR]);
 	if (count[VT_WRITE_SESSION_PAGES] > 0)
 		hot_session_pages_write(by_kind[VT_WRITE_SESSION_PAGES],
 								count[VT_WRITE_SESSION_PAGES]);
@@ -169,16 +198,25 @@ write_in_transaction(VtQueuedWrite *records, int n, bool log_error)
 	return ok;
 }
 
-/* Write everything queued now; returns false when the queue was empty. */
+/*
+ * Write the oldest records, up to a batch.  Returns false when the queue
+ * was empty; *full says the batch was as large as a batch may be (more
+ * probably waits).
+ */
 static bool
-drain_once(MemoryContext batch_cxt)
+drain_batch(MemoryContext batch_cxt, bool *full)
 {
 	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
 	VtQueuedWrite *records;
 	uint64		end;
-	int			n = vt_wq_peek(&records, BATCH_RECORDS, BATCH_BYTES, &end);
-	int			written = n;
+	uint64		start;
+	int			n;
+	int			written;
 	int			dropped = 0;
+
+	n = vt_wq_peek(&records, BATCH_RECORDS, BATCH_BYTES, &end, &start);
+	written = n;
+	*full = n == BATCH_RECORDS || end - start >= BATCH_BYTES;
 
 	if (n > 0 && !write_in_transaction(records, n, false))
 	{
@@ -202,10 +240,19 @@ drain_once(MemoryContext batch_cxt)
 	return n > 0;
 }
 
+static bool
+drain_once(MemoryContext batch_cxt)
+{
+	bool		full;
+
+	return drain_batch(batch_cxt, &full);
+}
+
 void
 vt_writer_main(Datum arg)
 {
 	MemoryContext batch_cxt;
+	bool		behind = false;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, on_sigterm);
@@ -217,6 +264,7 @@ vt_writer_main(Datum arg)
 	on_shmem_exit(on_exit_detach, (Datum) 0);
 	apply_writer_settings();
 	vt_wq_writer_attach(MyLatch);
+	vt_anon_cache_open();
 	ereport(LOG,
 			(errmsg("visittrack writer started in database \"%s\"", vt_worker_database)));
 
@@ -242,22 +290,35 @@ vt_writer_main(Datum arg)
 								 IDLE_WAIT_MS, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 			vt_wq_writer_idle(false);
+			sweep_now_and_then();
 			continue;
 		}
 
 		/*
-		 * Records wait: let more gather, then write them.  A flush request or
-		 * a quarter-full queue sets the latch and cuts the wait short.
+		 * Records wait: let more gather, then write them -- unless the last
+		 * batch was a full one, when more are surely waiting.  A flush
+		 * request or a quarter-full queue sets the latch and cuts the wait
+		 * short.
 		 */
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 vt_write_behind_delay, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		(void) drain_once(batch_cxt);
+		if (!behind)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 vt_write_behind_delay, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+		(void) drain_batch(batch_cxt, &behind);
+		sweep_now_and_then();
 	}
-	/* stop taking records, then write those that arrived meanwhile */
+	/*
+	 * Leaving.  Views of cached visitors wait (the cache closes) while the
+	 * queue stops taking records and what it holds is written, so Redis is
+	 * up to date when it becomes the authority again.
+	 */
+	vt_anon_cache_close();
 	vt_wq_writer_detach();
 	while (drain_once(batch_cxt))
 		;
+	vt_anon_cache_clear();
 	/* 1, not 0: the postmaster restarts us unless it is shutting down */
 	proc_exit(1);
 }

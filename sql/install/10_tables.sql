@@ -92,13 +92,19 @@ CREATE TABLE anonymous_session (
 ) PARTITION BY RANGE (session_start);
 CREATE INDEX anonymous_session_fingerprint_idx
     ON anonymous_session (device_fingerprint, session_start DESC);
+-- Live sessions by start, not by last activity: the upsert every
+-- anon_persist_every pages moves last_activity, and an index on it would
+-- make every such update a non-HOT one (new entries in all five indexes).
+-- A session idle past the TTL started before the TTL too, which is how
+-- finalize_anonymous_sessions() uses this index.
 CREATE INDEX anonymous_session_active_idx
-    ON anonymous_session (last_activity) WHERE is_active;
+    ON anonymous_session (session_start) WHERE is_active;
 CREATE INDEX anonymous_session_converted_idx
     ON anonymous_session (converted_at) WHERE converted_to_user IS NOT NULL;
 CREATE INDEX anonymous_session_ended_idx
     ON anonymous_session (session_end) WHERE NOT is_active;
-CREATE TABLE anonymous_session_default PARTITION OF anonymous_session DEFAULT;
+CREATE TABLE anonymous_session_default PARTITION OF anonymous_session DEFAULT
+    WITH (fillfactor = 80);     -- room for HOT updates of live sessions (ensure_partitions)
 COMMENT ON TABLE anonymous_session IS 'anonymous browsing sessions (cookieless, by device fingerprint); retention visittrack.anon_retention';
 
 CREATE SEQUENCE page_view_id_seq AS bigint CACHE 32;
@@ -118,7 +124,8 @@ CREATE TABLE anonymous_page_view (
 ) PARTITION BY RANGE (viewed_at);
 CREATE INDEX anonymous_page_view_session_idx ON anonymous_page_view (session_id, viewed_at);
 CREATE INDEX anonymous_page_view_fingerprint_idx ON anonymous_page_view (device_fingerprint, viewed_at);
-CREATE TABLE anonymous_page_view_default PARTITION OF anonymous_page_view DEFAULT;
+CREATE TABLE anonymous_page_view_default PARTITION OF anonymous_page_view DEFAULT
+    WITH (fillfactor = 80);     -- room for the time-on-page update (ensure_partitions)
 COMMENT ON TABLE anonymous_page_view IS 'pages seen by anonymous visitors; retention visittrack.anon_retention';
 
 -- Page views of signed-in users: kept like the rest of their data (no

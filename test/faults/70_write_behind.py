@@ -31,6 +31,16 @@ def wait_for(predicate, seconds):
     return predicate()
 
 
+def redis_session(fingerprint):
+    prefix = vt.one(conn, "SELECT current_setting('visittrack.redis_prefix')")
+    return tuple(vt.redis_client().hmget(prefix + "anon_session:" + fingerprint, "pages_visited", "session_id"))
+
+
+def session_of(fingerprint):
+    return vt.one(conn, "SELECT min(session_id::text) FROM visittrack.anonymous_page_view WHERE device_fingerprint = %s",
+                  (fingerprint,))
+
+
 def count_views(conn, fp):
     return vt.one(conn, "SELECT count(*) FROM visittrack.anonymous_page_view WHERE device_fingerprint = %s", (fp,))
 
@@ -57,6 +67,9 @@ vt.check(vt.one(conn, "SELECT count(DISTINCT session_id) FROM visittrack.anonymo
                 (fp,)) == 1, "all in one session")
 rows = vt.one(conn, "SELECT array_agg(pages_visited) FROM visittrack.anonymous_session WHERE device_fingerprint = %s", (fp,))
 vt.check(rows == [CLIENTS * VIEWS], "one session row with pages_visited %d (got %s)" % (CLIENTS * VIEWS, rows))
+vt.check(redis_session(fp) == (str(CLIENTS * VIEWS), session_of(fp)),
+         "Redis's anon_session hash (mirrored from the shared-memory cache) has %d pages, same session (got %s)"
+         % (CLIENTS * VIEWS, redis_session(fp)))
 
 # --- exact presence: 200 visitors, overlapping clients --------------------------
 community = str(uuid.uuid4())
@@ -126,6 +139,12 @@ vt.check(vt.one(conn, "SELECT visittrack.flush_writes(30000)") is True, "the wri
 rows = vt.one(conn, "SELECT count(*) FROM visittrack.anonymous_page_view WHERE device_fingerprint = ANY(%s) "
                     "AND url LIKE '/outage/%%'", (visitors,))
 vt.check(rows == len(calls), "every view of the stream has its row: %d of %d" % (rows, len(calls)))
+split = vt.one(conn, "SELECT count(*) FROM (SELECT device_fingerprint FROM visittrack.anonymous_page_view "
+                     "WHERE device_fingerprint = ANY(%s) GROUP BY 1 HAVING count(DISTINCT session_id) > 1) s", (visitors,))
+vt.check(split == 0, "no visitor's session split by the outage (%s split)" % split)
+stale = [v for v in set(calls) if redis_session(v) != (str(calls.count(v)), session_of(v))]
+vt.check(not stale, "Redis (restarted empty) has every visitor's exact page count again: %d of %d wrong"
+         % (len(stale), len(set(calls))))
 # visits that reached neither Redis nor the writer's pipeline were kept in
 # PostgreSQL; the worker copies them back to Redis within a few rounds
 vt.check(wait_for(lambda: vt.one(conn, "SELECT total_visitors FROM visittrack.visitor_stats(%s)", (outage_community,))
@@ -140,12 +159,20 @@ vt.one(conn, "SELECT pg_terminate_backend(%s)", (writer,))
 vt.check(wait_for(lambda: vt.one(conn, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (writer,)) == 0, 10),
          "the writer exits on SIGTERM")
 vt.check(count_views(conn, fp2) == 2000, "it wrote all 2,000 queued views before exiting (got %s)" % count_views(conn, fp2))
+vt.check(redis_session(fp2)[0] == "2000", "and mirrored the cached session to Redis first (%s pages)" % redis_session(fp2)[0])
+expected_next = 2001
 if status(conn, "writer_attached") == "false":
+    expected_next = 2002
+    vt.check(vt.one(conn, "SELECT visittrack.track_page_view(%s, '/burst/next')", (fp2,)) == 2001,
+             "with the writer away, Redis continues the count: 2001")
     fp3 = os.urandom(16).hex()
     for k in range(10):
         vt.one(conn, "SELECT visittrack.track_page_view(%s, %s)", (fp3, "/away/%d" % k))
     vt.check(count_views(conn, fp3) == 10, "with no writer, calls write their rows themselves (visible at once)")
 vt.check(wait_for(lambda: status(conn, "active") == "true", 15), "the writer is back and write-behind active again")
+nxt = vt.one(conn, "SELECT visittrack.track_page_view(%s, '/burst/after')", (fp2,))
+vt.check(nxt == expected_next, "the cache takes the visitor back from Redis without a gap or a repeat: %d (got %s)"
+         % (expected_next, nxt))
 vt.check(status(conn, "dropped") == "0", "no queued write was dropped")
 conn.close()
 

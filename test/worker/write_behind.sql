@@ -39,7 +39,7 @@ SELECT results_eq(format($$SELECT pages_visited, landing_page, referrer, host(ip
                   'the session row written at the fifth page, with landing page and referrer');
 SELECT is((SELECT count(*) FROM visittrack.anonymous_page_view
             WHERE device_fingerprint = :'fp' AND url = '/wb/rolled-back'), 0::bigint,
-          'a view in a rolled-back transaction is counted in Redis but never queued');
+          'a view in a rolled-back transaction is counted but its row never queued');
 
 -- community presence and the signed-in visitor's event
 SELECT gen_random_uuid() AS community \gset

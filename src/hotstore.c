@@ -266,7 +266,7 @@ hot_anon_touch(HotAnonTouch *t)
 	if (vt_redis_configured() && vt_write_behind_active())
 	{
 		/* the mirror is queued under the cache's lock, where we cannot wait */
-		vt_wq_wait_below(0.9);
+		vt_wq_wait_below(VT_WRITE_ANON_MIRROR, 0.9);
 		cached = vt_anon_cache_touch(t, hot_anon_mirror_try_queue, &mirrored);
 	}
 	if (cached == VT_CACHE_HIT)

@@ -1,7 +1,8 @@
 /*
- * write_queue.c: the shared-memory ring of writes waiting for the writer.
+ * write_queue.c: the shared-memory rings of writes waiting for the writers.
  *
- * One ring of visittrack.write_queue_size bytes.  Positions are byte counts
+ * Two rings (write_queue.h: rows, hot state) of visittrack.write_queue_size
+ * bytes each, each drained by its own writer.  Positions are byte counts
  * since start-up (head: pushed, tail: written), so head - tail is what
  * waits and a record may wrap around the end of the buffer.  Each record
  * is a RecordHeader followed by its payload.  Callers push under the lock;
@@ -31,7 +32,7 @@ typedef struct RecordHeader
 	uint32		len;			/* payload bytes */
 } RecordHeader;
 
-typedef struct WqShared
+typedef struct Ring
 {
 	LWLock	   *lock;
 	ConditionVariable written_cv;	/* broadcast when the tail moves */
@@ -48,9 +49,10 @@ typedef struct WqShared
 	uint64		batches;
 	Size		size;
 	char		data[FLEXIBLE_ARRAY_MEMBER];
-} WqShared;
+} Ring;
 
-static WqShared *wq = NULL;
+/* NULL when the library is not preloaded or write_queue_size is 0 */
+static Ring *rings[VT_WQ_RINGS];
 
 /* longest a commit waits for room in a full queue before writing itself */
 #define ROOM_WAIT_MS 1000
@@ -68,14 +70,15 @@ vt_wq_request_shmem(void)
 {
 	if (ring_bytes() == 0)
 		return;
-	RequestAddinShmemSpace(MAXALIGN(offsetof(WqShared, data) + ring_bytes()));
-	RequestNamedLWLockTranche("visittrack write queue", 1);
+	RequestAddinShmemSpace(VT_WQ_RINGS * MAXALIGN(offsetof(Ring, data) + ring_bytes()));
+	RequestNamedLWLockTranche("visittrack write queue", VT_WQ_RINGS);
 }
 
 static void
 startup_shmem(void)
 {
 	bool		found;
+	int			i;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -83,15 +86,21 @@ startup_shmem(void)
 		return;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	wq = ShmemInitStruct("visittrack write queue",
-						 offsetof(WqShared, data) + ring_bytes(), &found);
-	if (!found)
+	for (i = 0; i < VT_WQ_RINGS; i++)
 	{
-		memset(wq, 0, offsetof(WqShared, data));
-		wq->lock = &(GetNamedLWLockTranche("visittrack write queue"))->lock;
-		ConditionVariableInit(&wq->written_cv);
-		wq->writer_database = InvalidOid;
-		wq->size = ring_bytes();
+		char		name[64];
+		Ring	   *r;
+
+		snprintf(name, sizeof(name), "visittrack write queue %d", i);
+		r = rings[i] = ShmemInitStruct(name, offsetof(Ring, data) + ring_bytes(), &found);
+		if (!found)
+		{
+			memset(r, 0, offsetof(Ring, data));
+			r->lock = &(GetNamedLWLockTranche("visittrack write queue"))[i].lock;
+			ConditionVariableInit(&r->written_cv);
+			r->writer_database = InvalidOid;
+			r->size = ring_bytes();
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -101,6 +110,15 @@ vt_wq_startup_shmem(void)
 {
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = startup_shmem;
+}
+
+/* Rows go to one writer, hot state (Redis) to the other: they run side by side. */
+static Ring *
+ring_of(VtWriteKind kind)
+{
+	if (rings[0] == NULL)
+		return NULL;
+	return rings[kind == VT_WRITE_ANON_VIEW || kind == VT_WRITE_EVENT ? VT_WQ_ROWS : VT_WQ_HOT];
 }
 
 /*
@@ -126,36 +144,45 @@ target_id(void)
 bool
 vt_write_behind_active(void)
 {
+	uint32		target;
+	int			i;
+
+	if (!vt_write_behind || rings[0] == NULL || am_writer)
+		return false;
 	/* unlocked reads: a writer leaving meanwhile is caught at push time */
-	return vt_write_behind && wq != NULL && !am_writer &&
-		wq->writer_database == MyDatabaseId && wq->writer_target == target_id();
+	target = target_id();
+	for (i = 0; i < VT_WQ_RINGS; i++)
+		if (rings[i]->writer_database != MyDatabaseId || rings[i]->writer_target != target)
+			return false;
+	return true;
 }
 
 /* copy n bytes into / out of the ring at byte position pos, wrapping */
 static void
-ring_put(uint64 pos, const void *src, Size n)
+ring_put(Ring *r, uint64 pos, const void *src, Size n)
 {
-	Size		at = pos % wq->size;
-	Size		first = Min(n, wq->size - at);
+	Size		at = pos % r->size;
+	Size		first = Min(n, r->size - at);
 
-	memcpy(wq->data + at, src, first);
-	memcpy(wq->data, (const char *) src + first, n - first);
+	memcpy(r->data + at, src, first);
+	memcpy(r->data, (const char *) src + first, n - first);
 }
 
 static void
-ring_get(uint64 pos, void *dst, Size n)
+ring_get(Ring *r, uint64 pos, void *dst, Size n)
 {
-	Size		at = pos % wq->size;
-	Size		first = Min(n, wq->size - at);
+	Size		at = pos % r->size;
+	Size		first = Min(n, r->size - at);
 
-	memcpy(dst, wq->data + at, first);
-	memcpy((char *) dst + first, wq->data, n - first);
+	memcpy(dst, r->data + at, first);
+	memcpy((char *) dst + first, r->data, n - first);
 }
 
 /* Append one record if the writer is there and it fits. */
 static bool
 try_push(VtWriteKind kind, const StringInfo payload)
 {
+	Ring	   *wq = ring_of(kind);
 	RecordHeader h = {kind, payload->len};
 	Size		need = sizeof(h) + payload->len;
 	Size		waiting;
@@ -166,8 +193,8 @@ try_push(VtWriteKind kind, const StringInfo payload)
 	waiting = wq->head - wq->tail;
 	if (wq->writer_database == MyDatabaseId && wq->size - waiting >= need)
 	{
-		ring_put(wq->head, &h, sizeof(h));
-		ring_put(wq->head + sizeof(h), payload->data, payload->len);
+		ring_put(wq, wq->head, &h, sizeof(h));
+		ring_put(wq, wq->head + sizeof(h), payload->data, payload->len);
 		wq->head += need;
 		wq->queued++;
 		pushed = true;
@@ -187,7 +214,7 @@ try_push(VtWriteKind kind, const StringInfo payload)
 }
 
 static void
-count_overflow(void)
+count_overflow(Ring *wq)
 {
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
 	wq->overflowed++;
@@ -202,7 +229,7 @@ count_overflow(void)
  * take from it.
  */
 static bool
-wait_for_room(Size need, double fill_limit)
+wait_for_room(Ring *wq, Size need, double fill_limit)
 {
 	TimestampTz deadline = 0;
 	bool		room;
@@ -254,13 +281,15 @@ push_at_commit(void *arg)
 {
 	PendingPush *p = arg;
 
+	Ring	   *wq = ring_of(p->kind);
+
 	if (wq == NULL)
 		vt_deferred_try(write_now, p);
 	else if (!try_push(p->kind, &p->payload) &&
-			 !(wait_for_room(sizeof(RecordHeader) + p->payload.len, 1.0) &&
+			 !(wait_for_room(wq, sizeof(RecordHeader) + p->payload.len, 1.0) &&
 			   try_push(p->kind, &p->payload)))
 	{
-		count_overflow();
+		count_overflow(wq);
 		vt_deferred_try(write_now, p);	/* no room: write it ourselves */
 	}
 }
@@ -284,42 +313,27 @@ vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
 bool
 vt_wq_try_push(VtWriteKind kind, StringInfo payload)
 {
-	if (wq == NULL)
+	if (ring_of(kind) == NULL)
 		return false;
 	if (try_push(kind, payload))
 		return true;
-	count_overflow();
+	count_overflow(ring_of(kind));
 	return false;
 }
 
 void
-vt_wq_wait_below(double share)
+vt_wq_wait_below(VtWriteKind kind, double share)
 {
-	if (wq != NULL)
-		(void) wait_for_room(0, share);
+	if (ring_of(kind) != NULL)
+		(void) wait_for_room(ring_of(kind), 0, share);
 }
 
-bool
-vt_wq_wait_written(int timeout_ms)
+/* Wait until the ring's tail reaches target, or deadline; true if it did. */
+static bool
+wait_for_tail(Ring *wq, uint64 target, TimestampTz deadline)
 {
-	uint64		target;
-	Latch	   *writer;
-	TimestampTz deadline;
 	bool		done;
 
-	if (wq == NULL)
-		return true;
-	LWLockAcquire(wq->lock, LW_SHARED);
-	target = wq->head;
-	done = wq->tail >= target;
-	writer = wq->writer_latch;
-	LWLockRelease(wq->lock);
-	if (done)
-		return true;
-	if (writer)
-		SetLatch(writer);		/* no need to wait for its next round */
-
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 	ConditionVariablePrepareToSleep(&wq->written_cv);
 	for (;;)
 	{
@@ -337,6 +351,34 @@ vt_wq_wait_written(int timeout_ms)
 	}
 	ConditionVariableCancelSleep();
 	return done;
+}
+
+bool
+vt_wq_wait_written(int timeout_ms)
+{
+	uint64		target[VT_WQ_RINGS];
+	TimestampTz deadline;
+	int			i;
+
+	if (rings[0] == NULL)
+		return true;
+	for (i = 0; i < VT_WQ_RINGS; i++)
+	{
+		Ring	   *wq = rings[i];
+		Latch	   *writer;
+
+		LWLockAcquire(wq->lock, LW_SHARED);
+		target[i] = wq->head;
+		writer = wq->tail < wq->head ? wq->writer_latch : NULL;
+		LWLockRelease(wq->lock);
+		if (writer)
+			SetLatch(writer);	/* no need to wait for its next round */
+	}
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	for (i = 0; i < VT_WQ_RINGS; i++)
+		if (!wait_for_tail(rings[i], target[i], deadline))
+			return false;
+	return true;
 }
 
 void
@@ -371,8 +413,10 @@ vt_flush_writes(PG_FUNCTION_ARGS)
 /* --- the writer ----------------------------------------------------------- */
 
 void
-vt_wq_writer_attach(Latch *latch)
+vt_wq_writer_attach(int ring, Latch *latch)
 {
+	Ring	   *wq = rings[ring];
+
 	am_writer = true;
 	if (wq == NULL)
 		return;
@@ -384,8 +428,10 @@ vt_wq_writer_attach(Latch *latch)
 }
 
 void
-vt_wq_writer_idle(bool idle)
+vt_wq_writer_idle(int ring, bool idle)
 {
+	Ring	   *wq = rings[ring];
+
 	if (wq == NULL)
 		return;
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
@@ -394,8 +440,9 @@ vt_wq_writer_idle(bool idle)
 }
 
 bool
-vt_wq_is_empty(void)
+vt_wq_is_empty(int ring)
 {
+	Ring	   *wq = rings[ring];
 	bool		empty;
 
 	if (wq == NULL)
@@ -407,8 +454,10 @@ vt_wq_is_empty(void)
 }
 
 void
-vt_wq_writer_detach(void)
+vt_wq_writer_detach(int ring)
 {
+	Ring	   *wq = rings[ring];
+
 	if (wq == NULL)
 		return;
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
@@ -418,9 +467,10 @@ vt_wq_writer_detach(void)
 }
 
 int
-vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end,
-		   uint64 *start)
+vt_wq_peek(int ring, VtQueuedWrite **records, int max_records, Size max_bytes,
+		   uint64 *end, uint64 *start)
 {
+	Ring	   *wq = rings[ring];
 	uint64		pos;
 	uint64		head;
 	int			n = 0;
@@ -445,13 +495,13 @@ vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end
 		RecordHeader h;
 		VtQueuedWrite *r = &out[n++];
 
-		ring_get(pos, &h, sizeof(h));
+		ring_get(wq, pos, &h, sizeof(h));
 		r->kind = (VtWriteKind) h.kind;
 		r->payload.data = palloc(h.len + 1);
 		r->payload.maxlen = h.len + 1;
 		r->payload.len = h.len;
 		r->payload.cursor = 0;
-		ring_get(pos + sizeof(h), r->payload.data, h.len);
+		ring_get(wq, pos + sizeof(h), r->payload.data, h.len);
 		r->payload.data[h.len] = '\0';
 		pos += sizeof(h) + h.len;
 		bytes += sizeof(h) + h.len;
@@ -462,8 +512,10 @@ vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes, uint64 *end
 }
 
 void
-vt_wq_consume(uint64 end, int written, int dropped)
+vt_wq_consume(int ring, uint64 end, int written, int dropped)
 {
+	Ring	   *wq = rings[ring];
+
 	if (wq == NULL)
 		return;
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
@@ -479,18 +531,26 @@ vt_wq_consume(uint64 end, int written, int dropped)
 void
 vt_wq_stats(VtWqStats *out)
 {
+	int			i;
+
 	memset(out, 0, sizeof(*out));
-	if (wq == NULL)
+	if (rings[0] == NULL)
 		return;
-	LWLockAcquire(wq->lock, LW_SHARED);
 	out->shared = true;
-	out->writer_attached = OidIsValid(wq->writer_database);
-	out->capacity = wq->size;
-	out->pending_bytes = wq->head - wq->tail;
-	out->queued = wq->queued;
-	out->written = wq->written;
-	out->dropped = wq->dropped;
-	out->overflowed = wq->overflowed;
-	out->batches = wq->batches;
-	LWLockRelease(wq->lock);
+	out->writer_attached = true;
+	for (i = 0; i < VT_WQ_RINGS; i++)
+	{
+		Ring	   *wq = rings[i];
+
+		LWLockAcquire(wq->lock, LW_SHARED);
+		out->writer_attached &= OidIsValid(wq->writer_database);
+		out->capacity += wq->size;
+		out->pending_bytes += wq->head - wq->tail;
+		out->queued += wq->queued;
+		out->written += wq->written;
+		out->dropped += wq->dropped;
+		out->overflowed += wq->overflowed;
+		out->batches += wq->batches;
+		LWLockRelease(wq->lock);
+	}
 }

@@ -31,6 +31,15 @@ typedef enum VtWriteKind
 
 #define VT_WRITE_KINDS 5
 
+/*
+ * Two rings, each with its own writer process, so that writing rows and
+ * talking to Redis proceed side by side: page-view rows and events in one,
+ * hot state (presence, page counts, cached sessions) in the other.
+ */
+#define VT_WQ_ROWS 0
+#define VT_WQ_HOT 1
+#define VT_WQ_RINGS 2
+
 /* --- shared memory, while preloading (visittrack.c) --- */
 extern void vt_wq_request_shmem(void);	/* from the shmem_request_hook */
 extern void vt_wq_startup_shmem(void);	/* from _PG_init */
@@ -59,8 +68,8 @@ extern void vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
  */
 extern bool vt_wq_try_push(VtWriteKind kind, StringInfo payload);
 
-/* Wait (a little) until no more than share (0..1) of the queue is in use. */
-extern void vt_wq_wait_below(double share);
+/* Wait (a little) until no more than share (0..1) of kind's ring is in use. */
+extern void vt_wq_wait_below(VtWriteKind kind, double share);
 
 /*
  * Wait until every record queued before the call is written (or dropped
@@ -76,13 +85,14 @@ extern bool vt_wq_wait_written(int timeout_ms);
 #define VT_WQ_ERASURE_WAIT_MS 30000
 extern void vt_wq_require_written(const char *what);
 
-/* --- the writer --- */
+/* --- the writers, each for its ring (VT_WQ_ROWS, VT_WQ_HOT) --- */
+
 /* attach, or after a configuration reload: publish database and settings */
-extern void vt_wq_writer_attach(Latch *latch);
-extern void vt_wq_writer_detach(void);
+extern void vt_wq_writer_attach(int ring, Latch *latch);
+extern void vt_wq_writer_detach(int ring);
 /* idle: wake me for the next record (set just before a long sleep) */
-extern void vt_wq_writer_idle(bool idle);
-extern bool vt_wq_is_empty(void);
+extern void vt_wq_writer_idle(int ring, bool idle);
+extern bool vt_wq_is_empty(int ring);
 
 /* one record, as the writer reads it */
 typedef struct VtQueuedWrite
@@ -96,16 +106,16 @@ typedef struct VtQueuedWrite
  * memory of the current context.  *end is what to pass to vt_wq_consume
  * once they are written; *end - *start is their size in the queue.
  */
-extern int	vt_wq_peek(VtQueuedWrite **records, int max_records, Size max_bytes,
-					   uint64 *end, uint64 *start);
-extern void vt_wq_consume(uint64 end, int written, int dropped);
+extern int	vt_wq_peek(int ring, VtQueuedWrite **records, int max_records,
+					   Size max_bytes, uint64 *end, uint64 *start);
+extern void vt_wq_consume(int ring, uint64 end, int written, int dropped);
 
 /* --- status() --- */
 typedef struct VtWqStats
 {
 	bool		shared;			/* a queue exists (preloaded, size > 0) */
-	bool		writer_attached;
-	Size		capacity;		/* bytes */
+	bool		writer_attached;	/* both writers */
+	Size		capacity;		/* bytes, both rings */
 	Size		pending_bytes;
 	uint64		queued;			/* records pushed */
 	uint64		written;

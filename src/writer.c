@@ -1,11 +1,14 @@
 /*
- * writer.c: the background process that drains the write queue
- * (write_queue.h) into the tables and Redis.
+ * writer.c: the background processes that drain the write queue
+ * (write_queue.h) into the tables and Redis: one for rows, one for hot
+ * state, each with its own ring, so that the two proceed side by side.
  *
- * Idle, it sleeps until a record arrives; it then lets records gather for
- * visittrack.write_behind_delay (less when the queue is a quarter full or
- * somebody waits in flush_writes()) and takes the oldest ones, groups them by kind and writes each group with one statement
- * (or one Redis pipeline), all in one transaction.  The records leave the
+ * Idle, a writer sleeps until a record arrives; it then lets records gather
+ * for visittrack.write_behind_delay (less when its ring is a quarter full
+ * or somebody waits in flush_writes()), takes the oldest ones, groups them
+ * by kind and writes each group with one statement (or one Redis
+ * pipeline), all in one transaction.  The hot-state writer also owns the
+ * cache of anonymous sessions (anon_cache.h): open while it runs.  The records leave the
  * queue only after that transaction commits.  If a batch fails, its
  * records are retried one at a time, each in its own transaction, and a
  * record that fails alone is logged and dropped, so one bad record never
@@ -52,21 +55,29 @@ PGDLLEXPORT void vt_writer_main(Datum arg);
 #define SWEEP_EVERY_MS 10000
 
 static volatile sig_atomic_t stop_requested = false;
+static int	my_ring;				/* VT_WQ_ROWS or VT_WQ_HOT */
 
 void
 vt_writer_register(void)
 {
-	BackgroundWorker w;
+	static const char *const names[VT_WQ_RINGS] = {"rows", "hot state"};
+	int			ring;
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.bgw_name, BGW_MAXLEN, "visittrack writer");
-	snprintf(w.bgw_type, BGW_MAXLEN, "visittrack writer");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = 5;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "visittrack");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "vt_writer_main");
-	RegisterBackgroundWorker(&w);
+	for (ring = 0; ring < VT_WQ_RINGS; ring++)
+	{
+		BackgroundWorker w;
+
+		memset(&w, 0, sizeof(w));
+		snprintf(w.bgw_name, BGW_MAXLEN, "visittrack writer (%s)", names[ring]);
+		snprintf(w.bgw_type, BGW_MAXLEN, "visittrack writer");
+		w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		w.bgw_restart_time = 5;
+		w.bgw_main_arg = Int32GetDatum(ring);
+		snprintf(w.bgw_library_name, BGW_MAXLEN, "visittrack");
+		snprintf(w.bgw_function_name, BGW_MAXLEN, "vt_writer_main");
+		RegisterBackgroundWorker(&w);
+	}
 }
 
 /* SIGTERM: finish draining, then exit (not die(): a batch would be lost) */
@@ -116,9 +127,10 @@ sweep_now_and_then(void)
 static void
 on_exit_detach(int code, Datum arg)
 {
-	vt_wq_writer_detach();
+	vt_wq_writer_detach(my_ring);
 	/* nobody mirrors cached sessions any more: Redis takes over */
-	vt_anon_cache_clear();
+	if (my_ring == VT_WQ_HOT)
+		vt_anon_cache_clear();
 }
 
 /* Write records of each kind, one statement or pipeline per kind. */
@@ -214,7 +226,7 @@ drain_batch(MemoryContext batch_cxt, bool *full)
 	int			written;
 	int			dropped = 0;
 
-	n = vt_wq_peek(&records, BATCH_RECORDS, BATCH_BYTES, &end, &start);
+	n = vt_wq_peek(my_ring, &records, BATCH_RECORDS, BATCH_BYTES, &end, &start);
 	written = n;
 	*full = n == BATCH_RECORDS || end - start >= BATCH_BYTES;
 
@@ -233,7 +245,7 @@ drain_batch(MemoryContext batch_cxt, bool *full)
 		}
 	}
 	if (n > 0)
-		vt_wq_consume(end, written, dropped);
+		vt_wq_consume(my_ring, end, written, dropped);
 	pgstat_report_stat(false);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(batch_cxt);
@@ -254,6 +266,7 @@ vt_writer_main(Datum arg)
 	MemoryContext batch_cxt;
 	bool		behind = false;
 
+	my_ring = DatumGetInt32(arg);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, on_sigterm);
 	BackgroundWorkerUnblockSignals();
@@ -263,10 +276,12 @@ vt_writer_main(Datum arg)
 									  ALLOCSET_DEFAULT_SIZES);
 	on_shmem_exit(on_exit_detach, (Datum) 0);
 	apply_writer_settings();
-	vt_wq_writer_attach(MyLatch);
-	vt_anon_cache_open();
+	vt_wq_writer_attach(my_ring, MyLatch);
+	if (my_ring == VT_WQ_HOT)
+		vt_anon_cache_open();
 	ereport(LOG,
-			(errmsg("visittrack writer started in database \"%s\"", vt_worker_database)));
+			(errmsg("%s started in database \"%s\"", MyBgworkerEntry->bgw_name,
+					vt_worker_database)));
 
 	for (;;)
 	{
@@ -276,21 +291,22 @@ vt_writer_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			apply_writer_settings();
-			vt_wq_writer_attach(MyLatch);	/* Redis settings may have changed */
+			vt_wq_writer_attach(my_ring, MyLatch);	/* Redis settings may have changed */
 		}
 		if (stop_requested)
 			break;
 
-		if (vt_wq_is_empty())
+		if (vt_wq_is_empty(my_ring))
 		{
 			/* quiet: sleep until a record arrives (the pusher wakes us) */
-			vt_wq_writer_idle(true);
-			if (vt_wq_is_empty())
+			vt_wq_writer_idle(my_ring, true);
+			if (vt_wq_is_empty(my_ring))
 				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 								 IDLE_WAIT_MS, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
-			vt_wq_writer_idle(false);
-			sweep_now_and_then();
+			vt_wq_writer_idle(my_ring, false);
+			if (my_ring == VT_WQ_HOT)
+				sweep_now_and_then();
 			continue;
 		}
 
@@ -307,18 +323,21 @@ vt_writer_main(Datum arg)
 			ResetLatch(MyLatch);
 		}
 		(void) drain_batch(batch_cxt, &behind);
-		sweep_now_and_then();
+		if (my_ring == VT_WQ_HOT)
+			sweep_now_and_then();
 	}
 	/*
 	 * Leaving.  Views of cached visitors wait (the cache closes) while the
 	 * queue stops taking records and what it holds is written, so Redis is
 	 * up to date when it becomes the authority again.
 	 */
-	vt_anon_cache_close();
-	vt_wq_writer_detach();
+	if (my_ring == VT_WQ_HOT)
+		vt_anon_cache_close();
+	vt_wq_writer_detach(my_ring);
 	while (drain_once(batch_cxt))
 		;
-	vt_anon_cache_clear();
+	if (my_ring == VT_WQ_HOT)
+		vt_anon_cache_clear();
 	/* 1, not 0: the postmaster restarts us unless it is shutting down */
 	proc_exit(1);
 }

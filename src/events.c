@@ -6,10 +6,12 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "arrays.h"
@@ -64,12 +66,15 @@ vt_events_write(StringInfo *payloads, int n)
 {
 	static VtQuery q = {
 		"INSERT INTO visittrack.user_event"
-		" (user_id, event_type, description, metadata, ip_address, user_agent)"
-		" SELECT u, t, d, m::jsonb, i, a FROM unnest($1, $2, $3, $4, $5, $6) AS e(u, t, d, m, i, a)",
-		6, {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INETARRAYOID, TEXTARRAYOID}
+		" (user_id, event_type, description, metadata, ip_address, user_agent, created_at)"
+		" SELECT u, t, d, m::jsonb, i, a, c"
+		"   FROM unnest($1, $2, $3, $4, $5, $6, $7) AS e(u, t, d, m, i, a, c)",
+		7, {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INETARRAYOID, TEXTARRAYOID,
+		TIMESTAMPTZARRAYOID}
 	};
-	Datum		values[6];
+	Datum		values[7];
 	Datum	   *users = palloc(sizeof(Datum) * n);
+	Datum	   *times = palloc(sizeof(Datum) * n);
 	Datum	   *ips = palloc(sizeof(Datum) * n);
 	bool	   *ip_nulls = palloc(sizeof(bool) * n);
 	char	  **cols[4];
@@ -92,6 +97,7 @@ vt_events_write(StringInfo *payloads, int n)
 		ip_nulls[i] = ip == NULL;
 		ips[i] = ip ? DirectFunctionCall1(inet_in, CStringGetDatum(ip)) : (Datum) 0;
 		cols[3][i] = vt_rec_get_text(buf);	/* user_agent */
+		times[i] = TimestampTzGetDatum(vt_rec_get_int64(buf));	/* the call's time */
 	}
 	values[0] = vt_array(UUIDOID, users, NULL, n);
 	values[1] = vt_text_array(cols[0], n);
@@ -99,6 +105,7 @@ vt_events_write(StringInfo *payloads, int n)
 	values[3] = vt_text_array(cols[2], n);
 	values[4] = vt_array(INETOID, ips, ip_nulls, n);
 	values[5] = vt_text_array(cols[3], n);
+	values[6] = vt_array(TIMESTAMPTZOID, times, NULL, n);
 	vt_spi_connect();
 	vt_spi_run(&q, values, NULL, false, 0);
 	vt_spi_finish();
@@ -126,6 +133,8 @@ vt_event_queue(const char *user_id, const char *event_type, const char *descript
 	vt_rec_put_text(&buf, ip_stored ?
 					DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip_stored))) : NULL);
 	vt_rec_put_text(&buf, user_agent);
+	/* now(), as the synchronous insert would have stored */
+	vt_rec_put_int64(&buf, GetCurrentTransactionStartTimestamp());
 	vt_wq_push_at_commit(VT_WRITE_EVENT, &buf, write_event_now);
 	vt_count(VT_EVENTS_LOGGED, 1);
 }

@@ -217,9 +217,9 @@ hot_session_remove(const char *session_id)
  * counted from the wrong start, whatever reconciliation does meanwhile.
  * And when Redis lost its data lately (restarted empty), a session it
  * starts is checked against the visitor's page views and replaced by the
- * session they show, if its last view is inside the window.
+ * session they show, if its last view is inside the window.  Returns true
+ * when Redis counted the view.
  */
-/* The view without the cache; true when Redis counted it. */
 static bool
 anon_touch_uncached(HotAnonTouch *t)
 {

@@ -44,18 +44,21 @@ SELECT is((SELECT count(*) FROM visittrack.anonymous_page_view
 -- community presence and the signed-in visitor's event
 SELECT gen_random_uuid() AS community \gset
 SELECT visittrack.community_visit(:'community', device_fingerprint => :'fp');
-SELECT visittrack.community_visit(:'community', (:'member')::uuid, NULL,
-                                  vt_test.uid(1), vt_test.uid(2), 'wb-club', '/c/wb');
+SELECT now() AS visit_at
+  FROM (SELECT visittrack.community_visit(:'community', (:'member')::uuid, NULL,
+                                          vt_test.uid(1), vt_test.uid(2), 'wb-club', '/c/wb')) v \gset
 SELECT ok(visittrack.flush_writes(10000), 'flushed after the visits');
 SELECT results_eq(format($$SELECT total_visitors, authenticated_visitors, anonymous_visitors
                              FROM visittrack.visitor_stats(%L)$$, :'community'),
                   $$VALUES (2, 1, 1)$$, 'visitor_stats counts both queued visits');
 SELECT is(vt_test.redis1('SCARD', vt_test.key('community:' || :'community' || ':visitors:anonymous')), '1',
           'the anonymous visitor is in the seed''s Redis set');
-SELECT results_eq(format($$SELECT metadata->>'community_slug', (metadata->>'is_cross_division')::boolean
+SELECT results_eq(format($$SELECT metadata->>'community_slug', (metadata->>'is_cross_division')::boolean,
+                                  created_at = %L::timestamptz
                              FROM visittrack.user_event WHERE user_id = %L AND event_type = 'community_visit'$$,
-                         (:'member')::uuid),
-                  $$VALUES ('wb-club', true)$$, 'the community_visit event with the seed''s metadata');
+                         :'visit_at', (:'member')::uuid),
+                  $$VALUES ('wb-club', true, true)$$,
+                  'the community_visit event with the seed''s metadata, dated by the call, not by the writer');
 SELECT visittrack.community_visit(:'community', (:'member')::uuid, NULL, NULL, NULL, 'wb-club', '/c/wb/2');
 SELECT ok(visittrack.flush_writes(10000), 'flushed after a second visit');
 SELECT is((SELECT v->>'pages_viewed' FROM visittrack.current_visitors(:'community') v

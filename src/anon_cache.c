@@ -13,23 +13,30 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
 #include "anon_cache.h"
 #include "guc.h"
+#include "write_queue.h"
 
 #define FINGERPRINT_MAX 128
 #define SESSION_ID_MAX 40
 #define TEXT_AREA 640			/* landing page + referrer */
 
-/* a pending entry older than this lost its owner: the next view takes over */
-#define STEAL_AFTER_MS (4 * vt_redis_timeout_ms + 1000)
-/* longest a view waits for a pending entry or for the cache to close */
-#define WAIT_AT_MOST_MS (STEAL_AFTER_MS + 10000)
+/*
+ * Longest a view waits for another backend's answer from Redis about the
+ * same visitor.  The owner's Redis calls are bounded by their timeouts; if
+ * it is stuck beyond this (a lock wait in the local store), the view goes
+ * to Redis itself, accepting that the two answers may then overlap.
+ */
+#define WAIT_AT_MOST_MS 30000
 
 typedef struct CacheKey
 {
@@ -53,17 +60,13 @@ typedef struct CacheEntry
 	char		text[TEXT_AREA];
 } CacheEntry;
 
-typedef enum CacheState
-{
-	CACHE_CLOSED,				/* empty; views go to Redis */
-	CACHE_OPEN,
-	CACHE_CLOSING				/* the writer is leaving: cached visitors wait */
-} CacheState;
-
 typedef struct CacheShared
 {
 	LWLock	   *lock;
-	CacheState	state;
+	ConditionVariable answered; /* a pending entry was filled or released */
+	bool		open;			/* since the first write-behind view */
+	Oid			database;		/* whose views it holds, */
+	uint32		target;			/* and for which Redis (vt_wq_target_id) */
 	int64		entries;
 	uint64		hits;
 	uint64		misses;
@@ -100,7 +103,7 @@ startup_shmem(void)
 	{
 		memset(cache, 0, sizeof(*cache));
 		cache->lock = &(GetNamedLWLockTranche("visittrack anon cache"))->lock;
-		cache->state = CACHE_CLOSED;
+		ConditionVariableInit(&cache->answered);
 	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(CacheKey);
@@ -172,83 +175,117 @@ count_hit(CacheEntry *e, HotAnonTouch *t)
 	cache->hits++;
 }
 
+/* Does the cache hold this session's views (open, same database and Redis)? */
+static bool
+serves(uint32 target)
+{
+	return cache->open && cache->database == MyDatabaseId && cache->target == target;
+}
+
 VtCacheResult
-vt_anon_cache_touch(HotAnonTouch *t, VtCacheHitFn on_hit, bool *on_hit_result)
+vt_anon_cache_touch(HotAnonTouch *t, bool may_cache, VtCacheHitFn on_hit,
+					bool *on_hit_result)
 {
 	CacheKey	key;
 	TimestampTz give_up = 0;
+	uint32		target;
+	bool		waiting = false;
+	VtCacheResult result;
 
 	if (cache == NULL || !make_key(&key, t->fingerprint))
 		return VT_CACHE_BYPASS;
+	target = vt_wq_target_id();
 
 	for (;;)
 	{
 		CacheEntry *e;
 		bool		found;
-		TimestampTz now = GetCurrentTimestamp();
+		int			owner = 0;
 
 		LWLockAcquire(cache->lock, LW_EXCLUSIVE);
-		e = hash_search(table, &key, HASH_FIND, NULL);
-		if (cache->state == CACHE_CLOSED || (e == NULL && cache->state != CACHE_OPEN))
+		if (!cache->open && may_cache)
+		{
+			/* the first write-behind view: from now on every view goes through here */
+			cache->open = true;
+			cache->database = MyDatabaseId;
+			cache->target = target;
+		}
+		if (!serves(target))
 		{
 			LWLockRelease(cache->lock);
-			return VT_CACHE_BYPASS;
+			result = VT_CACHE_BYPASS;
+			break;
 		}
+		e = hash_search(table, &key, HASH_FIND, NULL);
 		if (e == NULL)
 		{
-			if (cache->entries >= vt_anon_cache_size)
+			/*
+			 * Not cached: whoever asks Redis claims the visitor first, even a
+			 * session that will not cache the answer, so that no two answers
+			 * about one visitor ever overlap.
+			 */
+			if (cache->entries >= vt_anon_cache_size ||
+				(e = hash_search(table, &key, HASH_ENTER_NULL, &found)) == NULL)
 			{
 				LWLockRelease(cache->lock);
-				return VT_CACHE_BYPASS; /* full: Redis serves this visitor */
-			}
-			e = hash_search(table, &key, HASH_ENTER_NULL, &found);
-			if (e == NULL)
-			{
-				LWLockRelease(cache->lock);
-				return VT_CACHE_BYPASS;
+				result = VT_CACHE_BYPASS;	/* full: Redis serves this visitor */
+				break;
 			}
 			cache->entries++;
 			claim(e);
 			LWLockRelease(cache->lock);
-			return VT_CACHE_CLAIMED;
+			result = VT_CACHE_CLAIMED;
+			break;
 		}
-		if (cache->state == CACHE_OPEN && !e->pending)
+		if (!e->pending)
 		{
 			if (expired(e, t->now))
 			{
 				/* its Redis key has expired too: Redis starts the next session */
 				claim(e);
 				LWLockRelease(cache->lock);
-				return VT_CACHE_CLAIMED;
+				result = VT_CACHE_CLAIMED;
+				break;
 			}
 			count_hit(e, t);
 
 			/*
-			 * Queued before the lock is released: a writer closing the
-			 * cache takes the lock first, so it then finds this record in
-			 * the queue and writes it before Redis takes over.
+			 * Queued before the lock is released, so that the writer finds
+			 * the views of a visitor in the order the cache counted them.
 			 */
 			*on_hit_result = on_hit(t);
 			LWLockRelease(cache->lock);
-			return VT_CACHE_HIT;
+			result = VT_CACHE_HIT;
+			break;
 		}
-		if (cache->state == CACHE_OPEN && e->pending &&
-			TimestampDifferenceExceeds(e->claimed_at, now, STEAL_AFTER_MS))
+		owner = e->owner_pid;
+		if (owner != MyProcPid && BackendPidGetProc(owner) == NULL)
 		{
 			claim(e);			/* its owner is gone: ask Redis ourselves */
 			LWLockRelease(cache->lock);
-			return VT_CACHE_CLAIMED;
+			result = VT_CACHE_CLAIMED;
+			break;
 		}
 		LWLockRelease(cache->lock);
 
-		/* another view of this visitor is asking Redis, or the cache closes */
-		if (give_up == 0)
-			give_up = TimestampTzPlusMilliseconds(now, WAIT_AT_MOST_MS);
-		else if (now >= give_up)
-			return VT_CACHE_BYPASS;
-		pg_usleep(100);
-		CHECK_FOR_INTERRUPTS();
+		/* another backend is asking Redis about this visitor: wait for it */
+		if (!waiting)
+		{
+			ConditionVariablePrepareToSleep(&cache->answered);
+			waiting = true;
+			give_up = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), WAIT_AT_MOST_MS);
+			continue;			/* look again, now that a broadcast cannot be missed */
+		}
+		if (GetCurrentTimestamp() >= give_up)
+		{
+			result = VT_CACHE_BYPASS;
+			break;
+		}
+		(void) ConditionVariableTimedSleep(&cache->answered, 10, PG_WAIT_EXTENSION);
 	}
+	if (waiting)
+		ConditionVariableCancelSleep();
+	return result;
 }
 
 void
@@ -284,28 +321,33 @@ vt_anon_cache_fill(const HotAnonTouch *t)
 		}
 	}
 	LWLockRelease(cache->lock);
+	ConditionVariableBroadcast(&cache->answered);
 }
 
 /* Remove the visitor's entry: any, or only a claim of this backend's. */
-static void
+static bool
 remove_fingerprint(const char *fingerprint, bool only_my_claim)
 {
 	CacheKey	key;
 	CacheEntry *e;
+	bool		found;
 
 	if (cache == NULL || !make_key(&key, fingerprint))
-		return;
+		return false;
 	LWLockAcquire(cache->lock, LW_EXCLUSIVE);
 	e = hash_search(table, &key, HASH_FIND, NULL);
-	if (e != NULL && (!only_my_claim || (e->pending && e->owner_pid == MyProcPid)))
+	found = e != NULL && (!only_my_claim || (e->pending && e->owner_pid == MyProcPid));
+	if (found)
 		remove_entry(e);
 	LWLockRelease(cache->lock);
+	ConditionVariableBroadcast(&cache->answered);
+	return found;
 }
 
 void
 vt_anon_cache_release(const char *fingerprint)
 {
-	remove_fingerprint(fingerprint, true);
+	(void) remove_fingerprint(fingerprint, true);
 }
 
 bool
@@ -320,7 +362,7 @@ vt_anon_cache_fetch(const char *fingerprint, HotAnon *out)
 		return false;
 	LWLockAcquire(cache->lock, LW_SHARED);
 	e = hash_search(table, &key, HASH_FIND, NULL);
-	if (e != NULL && !e->pending && cache->state == CACHE_OPEN &&
+	if (e != NULL && !e->pending && serves(vt_wq_target_id()) &&
 		!expired(e, GetCurrentTimestamp()))
 	{
 		copy = *e;
@@ -343,32 +385,10 @@ vt_anon_cache_fetch(const char *fingerprint, HotAnon *out)
 	return true;
 }
 
-void
+bool
 vt_anon_cache_remove(const char *fingerprint)
 {
-	remove_fingerprint(fingerprint, false);
-}
-
-static void
-set_state(CacheState state)
-{
-	if (cache == NULL)
-		return;
-	LWLockAcquire(cache->lock, LW_EXCLUSIVE);
-	cache->state = state;
-	LWLockRelease(cache->lock);
-}
-
-void
-vt_anon_cache_open(void)
-{
-	set_state(CACHE_OPEN);
-}
-
-void
-vt_anon_cache_close(void)
-{
-	set_state(CACHE_CLOSING);
+	return remove_fingerprint(fingerprint, false);
 }
 
 void
@@ -383,8 +403,9 @@ vt_anon_cache_clear(void)
 	hash_seq_init(&seq, table);
 	while ((e = hash_seq_search(&seq)) != NULL)
 		remove_entry(e);
-	cache->state = CACHE_CLOSED;
+	cache->open = false;
 	LWLockRelease(cache->lock);
+	ConditionVariableBroadcast(&cache->answered);
 }
 
 int
@@ -400,9 +421,8 @@ vt_anon_cache_sweep(TimestampTz now)
 	hash_seq_init(&seq, table);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		/* expired sessions, and claims whose owner never came back */
-		if (e->pending ? TimestampDifferenceExceeds(e->claimed_at, now, WAIT_AT_MOST_MS)
-			: expired(e, now))
+		/* expired sessions, and claims whose owner has gone */
+		if (e->pending ? BackendPidGetProc(e->owner_pid) == NULL : expired(e, now))
 		{
 			remove_entry(e);
 			removed++;
@@ -420,7 +440,7 @@ vt_anon_cache_stats(VtAnonCacheStats *out)
 		return;
 	LWLockAcquire(cache->lock, LW_SHARED);
 	out->exists = true;
-	out->open = cache->state == CACHE_OPEN;
+	out->open = cache->open;
 	out->capacity = vt_anon_cache_size;
 	out->entries = cache->entries;
 	out->hits = cache->hits;

@@ -3,17 +3,22 @@
  *
  * With write-behind active (write_queue.h), an anonymous page view of a
  * visitor whose session is cached here is counted here, under a lock,
- * without a Redis round trip; the writer mirrors the session into its
- * anon_session:{fingerprint} hash with its next batch.  The first view of a
- * session, and any view of a visitor not cached, goes to Redis as without
- * write-behind (hot_anon_touch) and then caches what Redis answered.  While
- * a visitor is cached the cache is its authority and Redis trails it by at
- * most a batch; before the cache lets go of a visitor (the writer stopping,
- * or the session expiring) the trailing writes have reached Redis.
+ * without a Redis round trip; the hot-state writer mirrors the session into
+ * its anon_session:{fingerprint} hash with its next batch (or, if the
+ * queue cannot take the record, the view merges it into Redis itself).
+ * The first view of a session asks Redis, as without write-behind, and
+ * caches the answer.  While a visitor is cached the cache is its authority
+ * and Redis trails it by at most a batch.
+ *
+ * The cache opens at the first view of a write-behind session and serves
+ * that database and Redis from then on, for every session: one that does
+ * not use write-behind still counts a cached visitor here (or the two
+ * counts would diverge); it just does not cache new ones.
  *
  * Exactness: a visitor being looked up in Redis is "claimed": other views
  * of the same visitor wait for the answer instead of asking Redis too, so
- * the cache and Redis never both count the same visitor.
+ * two answers about one visitor never overlap.  A claim whose backend has
+ * exited is taken over by the next view.
  */
 #ifndef VT_ANON_CACHE_H
 #define VT_ANON_CACHE_H
@@ -36,21 +41,21 @@ typedef enum VtCacheResult
  * returned.
  */
 typedef bool (*VtCacheHitFn) (const HotAnonTouch *t);
-extern VtCacheResult vt_anon_cache_touch(HotAnonTouch *t, VtCacheHitFn on_hit,
-										 bool *on_hit_result);
+
+/* may_cache: this session uses write-behind (fill after a claim, not release) */
+extern VtCacheResult vt_anon_cache_touch(HotAnonTouch *t, bool may_cache,
+										 VtCacheHitFn on_hit, bool *on_hit_result);
 extern void vt_anon_cache_fill(const HotAnonTouch *t);	/* Redis counted it */
 extern void vt_anon_cache_release(const char *fingerprint);
 
 /* The cached session (current_page not kept); false if not cached. */
 extern bool vt_anon_cache_fetch(const char *fingerprint, HotAnon *out);
-extern void vt_anon_cache_remove(const char *fingerprint);
+/* Forget the visitor (erasure); true if it was cached. */
+extern bool vt_anon_cache_remove(const char *fingerprint);
 
-/* The writer: open when attached; close (views of cached visitors wait),
- * then clear once the queue is drained; sweep expired sessions. */
-extern void vt_anon_cache_open(void);
-extern void vt_anon_cache_close(void);
-extern void vt_anon_cache_clear(void);
+/* The hot-state writer: sweep expired sessions; empty all when its Redis changes. */
 extern int	vt_anon_cache_sweep(TimestampTz now);
+extern void vt_anon_cache_clear(void);
 
 typedef struct VtAnonCacheStats
 {

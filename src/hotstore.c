@@ -262,12 +262,15 @@ hot_anon_touch(HotAnonTouch *t)
 	VtCacheResult cached = VT_CACHE_BYPASS;
 	bool		by_redis = false;
 	bool		mirrored = false;
+	bool		may_cache = false;
 
-	if (vt_redis_configured() && vt_write_behind_active())
+	if (vt_redis_configured())
 	{
+		may_cache = vt_write_behind_active();
 		/* the mirror is queued under the cache's lock, where we cannot wait */
-		vt_wq_wait_below(VT_WRITE_ANON_MIRROR, 0.9);
-		cached = vt_anon_cache_touch(t, hot_anon_mirror_try_queue, &mirrored);
+		if (may_cache)
+			vt_wq_wait_below(VT_WRITE_ANON_MIRROR, 0.9);
+		cached = vt_anon_cache_touch(t, may_cache, hot_anon_mirror_try_queue, &mirrored);
 	}
 	if (cached == VT_CACHE_HIT)
 	{
@@ -290,7 +293,7 @@ hot_anon_touch(HotAnonTouch *t)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (by_redis)
+	if (by_redis && may_cache)
 		vt_anon_cache_fill(t);
 	else
 		vt_anon_cache_release(t->fingerprint);
@@ -323,7 +326,12 @@ hot_anon_remove(const char *fingerprint)
 {
 	const HotStoreOps *redis = redis_if_usable();
 
-	vt_anon_cache_remove(fingerprint);
+	/*
+	 * A cached session: first let the writer apply the views already queued
+	 * for it, or one of them would bring the key back after the delete.
+	 */
+	if (vt_anon_cache_remove(fingerprint))
+		(void) vt_wq_wait_written(VT_WQ_ERASURE_WAIT_MS);
 	if (vt_redis_configured() && !(redis && redis->anon_remove(fingerprint)))
 		note_stale("anon_session", fingerprint);	/* erased when Redis is back */
 	vt_hotstore_local.anon_remove(fingerprint);

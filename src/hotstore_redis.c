@@ -701,6 +701,18 @@ redis_visit_record(const HotVisit *v)
 
 #define VISITS_PER_CALL 500
 
+/* visits by community, then in their order in the batch */
+static int
+compare_visit_index(const void *a, const void *b, void *arg)
+{
+	const HotVisit *visits = arg;
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+	int			c = strcmp(visits[x].community_id, visits[y].community_id);
+
+	return c != 0 ? c : x - y;
+}
+
 /*
  * One script call per community (and per VISITS_PER_CALL visits), all in
  * one round trip: a batch touches each community's keys once, not once per
@@ -710,50 +722,53 @@ static bool
 redis_visit_record_batch(int n, const HotVisit *visits, bool *done)
 {
 	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
+	int		   *order = palloc(sizeof(int) * n);
 	int		   *call_of = palloc(sizeof(int) * n);	/* visit -> its call */
 	bool	   *call_done = palloc(sizeof(bool) * n);
-	bool	   *grouped = palloc0(sizeof(bool) * n);
 	int			ncalls = 0;
 	int			i,
 				j;
 
 	for (i = 0; i < n; i++)
+		order[i] = i;
+	qsort_arg(order, n, sizeof(int), compare_visit_index, (void *) visits);
+
+	for (i = 0; i < n; i = j)
 	{
-		const char **keys;
-		size_t	   *keylens;
+		const char *community = visits[order[i]].community_id;
+		const char **keys = palloc(sizeof(char *) * 4);
+		size_t	   *keylens = palloc(sizeof(size_t) * 4);
 		const char **args;
 		size_t	   *arglens;
+		int			members;
 		int			nargs = 2;
 		TimestampTz latest = 0;
-		int			members = 0;
+		int			k;
 
-		if (grouped[i])
-			continue;
-		keys = palloc(sizeof(char *) * 4);
-		keylens = palloc(sizeof(size_t) * 4);
-		args = palloc(sizeof(char *) * (2 + 5 * VISITS_PER_CALL));
-		arglens = palloc(sizeof(size_t) * (2 + 5 * VISITS_PER_CALL));
-		community_keys(visits[i].community_id, keys, keylens);
-		for (j = i; j < n && members < VISITS_PER_CALL; j++)
+		/* this community's visits, up to VISITS_PER_CALL of them */
+		for (j = i; j < n && j - i < VISITS_PER_CALL &&
+			 strcmp(visits[order[j]].community_id, community) == 0; j++)
+			;
+		members = j - i;
+		args = palloc(sizeof(char *) * (2 + 5 * members));
+		arglens = palloc(sizeof(size_t) * (2 + 5 * members));
+		community_keys(community, keys, keylens);
+		for (k = i; k < j; k++)
 		{
-			const HotVisit *v = &visits[j];
+			const HotVisit *v = &visits[order[k]];
 
-			if (grouped[j] || strcmp(v->community_id, visits[i].community_id) != 0)
-				continue;
 			args[nargs++] = v->visitor_key;
 			args[nargs++] = v->is_authenticated ? "1" : "0";
 			args[nargs++] = v->json_fields;
 			args[nargs++] = iso_text(v->now);
 			args[nargs++] = int_text(vt_epoch_ms(v->now));
 			latest = Max(latest, v->now);
-			grouped[j] = true;
-			call_of[j] = ncalls;
-			members++;
+			call_of[order[k]] = ncalls;
 		}
 		args[0] = int_text(vt_epoch_ms(latest));
-		args[1] = int_text((int64) visits[i].window_seconds * 1000);
-		for (j = 0; j < nargs; j++)
-			arglens[j] = strlen(args[j]);
+		args[1] = int_text((int64) visits[order[i]].window_seconds * 1000);
+		for (k = 0; k < nargs; k++)
+			arglens[k] = strlen(args[k]);
 		calls[ncalls].nkeys = 4;
 		calls[ncalls].keys = keys;
 		calls[ncalls].keylens = keylens;

@@ -28,6 +28,7 @@
 #include "sessions.h"
 #include "spi_util.h"
 #include "state.h"
+#include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_session_start);
 PG_FUNCTION_INFO_V1(vt_session_touch);
@@ -209,6 +210,15 @@ vt_session_page(const VtSessionPage *page)
 		" SELECT pages_visited, now() FROM s",
 		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, BOOLOID}
 	};
+	/* write-behind: only the count (same parameters, $2-$5 unused) */
+	static VtQuery count_q = {
+		"UPDATE visittrack.user_session"
+		"   SET pages_visited = pages_visited + 1, last_activity = now()"
+		" WHERE session_id = $1 AND is_active AND expires_at > now()"
+		"   AND ($6::uuid IS NULL OR user_id = $6::uuid)"
+		" RETURNING pages_visited, now(), user_id::text, is_bot OR $7",
+		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, BOOLOID}
+	};
 	Datum		values[7];
 	char		nulls[7] = "       ";
 	int32		pages = -1;
@@ -228,7 +238,18 @@ vt_session_page(const VtSessionPage *page)
 	values[6] = BoolGetDatum(page->is_bot);
 
 	vt_spi_connect();
-	if (vt_spi_run(&q, values, nulls, false, 0) == 1)
+	if (vt_write_behind_active())
+	{
+		/* the count now; the page view row and its predecessor's time on page by the writer */
+		if (vt_spi_run(&count_q, values, nulls, false, 0) == 1)
+		{
+			pages = (int32) vt_spi_int64(0, 1, 0);
+			now = vt_spi_int64(0, 2, 0);
+			if (page->url)
+				vt_user_view_queue(page, vt_spi_text(0, 3), vt_spi_bool(0, 4, false), now);
+		}
+	}
+	else if (vt_spi_run(&q, values, nulls, false, 0) == 1)
 	{
 		pages = (int32) vt_spi_int64(0, 1, 0);
 		now = vt_spi_int64(0, 2, 0);

@@ -6,6 +6,9 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+
 /* One page of a signed-in session; url NULL = count only, no page view row. */
 typedef struct VtSessionPage
 {
@@ -24,6 +27,15 @@ typedef struct VtSessionPage
  * ended or expired (an expired session is ended on the way).
  */
 extern int32 vt_session_page(const VtSessionPage *page);
+
+/*
+ * Write-behind (userview_batch.c): the page view row of a counted page,
+ * queued at commit for the writer; and the writer inserting a batch of
+ * them, closing each previous view's time on page.
+ */
+extern void vt_user_view_queue(const VtSessionPage *page, const char *user_id, bool is_bot,
+							   TimestampTz viewed_at);
+extern void vt_user_views_write(StringInfo *payloads, int n);
 
 /* The session id of the user's most recent live session, or NULL. */
 extern char *vt_session_latest_for_user(const char *user_id);

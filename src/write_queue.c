@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -18,6 +19,7 @@
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -37,7 +39,7 @@ typedef struct Ring
 	LWLock	   *lock;
 	ConditionVariable written_cv;	/* broadcast when the tail moves */
 	Oid			writer_database;	/* InvalidOid: no writer attached */
-	uint32		writer_target;	/* the writer's hot store (target_id()) */
+	uint32		writer_target;	/* the writer's hot store (vt_wq_target_id()) */
 	Latch	   *writer_latch;
 	bool		writer_idle;	/* waiting for the first record */
 	uint64		head;
@@ -118,7 +120,8 @@ ring_of(VtWriteKind kind)
 {
 	if (rings[0] == NULL)
 		return NULL;
-	return rings[kind == VT_WRITE_ANON_VIEW || kind == VT_WRITE_EVENT ? VT_WQ_ROWS : VT_WQ_HOT];
+	return rings[kind == VT_WRITE_ANON_VIEW || kind == VT_WRITE_EVENT ||
+				 kind == VT_WRITE_USER_VIEW ? VT_WQ_ROWS : VT_WQ_HOT];
 }
 
 /*
@@ -127,8 +130,8 @@ ring_of(VtWriteKind kind)
  * visittrack.redis_* differ (a role pointed elsewhere, or without Redis)
  * writes synchronously instead.
  */
-static uint32
-target_id(void)
+uint32
+vt_wq_target_id(void)
 {
 	StringInfoData b;
 	uint32		id;
@@ -150,7 +153,7 @@ vt_write_behind_active(void)
 	if (!vt_write_behind || rings[0] == NULL || am_writer)
 		return false;
 	/* unlocked reads: a writer leaving meanwhile is caught at push time */
-	target = target_id();
+	target = vt_wq_target_id();
 	for (i = 0; i < VT_WQ_RINGS; i++)
 		if (rings[i]->writer_database != MyDatabaseId || rings[i]->writer_target != target)
 			return false;
@@ -281,13 +284,26 @@ push_at_commit(void *arg)
 {
 	PendingPush *p = arg;
 
+	static LocalTransactionId waited_in = InvalidLocalTransactionId;
 	Ring	   *wq = ring_of(p->kind);
+	bool		may_wait;
 
 	if (wq == NULL)
+	{
 		vt_deferred_try(write_now, p);
-	else if (!try_push(p->kind, &p->payload) &&
-			 !(wait_for_room(wq, sizeof(RecordHeader) + p->payload.len, 1.0) &&
-			   try_push(p->kind, &p->payload)))
+		return;
+	}
+	if (try_push(p->kind, &p->payload))
+		return;
+
+	/*
+	 * Full: wait for room once per commit (interrupts are held here, and a
+	 * transaction may queue many records); after that, write synchronously.
+	 */
+	may_wait = waited_in != MyProc->lxid;
+	waited_in = MyProc->lxid;
+	if (!(may_wait && wait_for_room(wq, sizeof(RecordHeader) + p->payload.len, 1.0) &&
+		  try_push(p->kind, &p->payload)))
 	{
 		count_overflow(wq);
 		vt_deferred_try(write_now, p);	/* no room: write it ourselves */
@@ -381,9 +397,34 @@ vt_wq_wait_written(int timeout_ms)
 	return true;
 }
 
+static bool
+anything_queued(void)
+{
+	bool		queued = false;
+	int			i;
+
+	for (i = 0; rings[0] != NULL && i < VT_WQ_RINGS; i++)
+	{
+		LWLockAcquire(rings[i]->lock, LW_SHARED);
+		queued |= rings[i]->tail < rings[i]->head;
+		LWLockRelease(rings[i]->lock);
+	}
+	return queued;
+}
+
 void
 vt_wq_require_written(const char *what)
 {
+	/*
+	 * A transaction snapshot taken before the wait would not see the rows
+	 * written during it, and they would survive the erasure.
+	 */
+	if (IsolationUsesXactSnapshot() && anything_queued())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s must run at READ COMMITTED while writes wait for the visittrack writers",
+						what),
+				 errhint("Run it in its own READ COMMITTED transaction, or call visittrack.flush_writes() first.")));
 	if (!vt_wq_wait_written(VT_WQ_ERASURE_WAIT_MS))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -422,7 +463,7 @@ vt_wq_writer_attach(int ring, Latch *latch)
 		return;
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
 	wq->writer_database = MyDatabaseId;
-	wq->writer_target = target_id();
+	wq->writer_target = vt_wq_target_id();
 	wq->writer_latch = latch;
 	LWLockRelease(wq->lock);
 }

@@ -26,10 +26,11 @@ typedef enum VtWriteKind
 	VT_WRITE_VISIT,				/* hotstore_batch.c */
 	VT_WRITE_SESSION_PAGES,		/* hotstore_batch.c */
 	VT_WRITE_EVENT,				/* events.c */
-	VT_WRITE_ANON_MIRROR		/* hotstore_batch.c: a cached session, to Redis */
+	VT_WRITE_ANON_MIRROR,		/* hotstore_batch.c: a cached session, to Redis */
+	VT_WRITE_USER_VIEW			/* userview_batch.c */
 } VtWriteKind;
 
-#define VT_WRITE_KINDS 5
+#define VT_WRITE_KINDS 6
 
 /*
  * Two rings, each with its own writer process, so that writing rows and
@@ -45,6 +46,9 @@ extern void vt_wq_request_shmem(void);	/* from the shmem_request_hook */
 extern void vt_wq_startup_shmem(void);	/* from _PG_init */
 
 /* --- callers --- */
+
+/* This session's Redis settings (host, port, db, prefix), as one number. */
+extern uint32 vt_wq_target_id(void);
 
 /*
  * Should this call queue its writes?  write_behind on, the writer attached

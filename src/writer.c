@@ -7,13 +7,15 @@
  * for visittrack.write_behind_delay (less when its ring is a quarter full
  * or somebody waits in flush_writes()), takes the oldest ones, groups them
  * by kind and writes each group with one statement (or one Redis
- * pipeline), all in one transaction.  The hot-state writer also owns the
- * cache of anonymous sessions (anon_cache.h): open while it runs.  The records leave the
- * queue only after that transaction commits.  If a batch fails, its
- * records are retried one at a time, each in its own transaction, and a
- * record that fails alone is logged and dropped, so one bad record never
- * blocks the queue.  On SIGTERM it drains what is left, then exits: a clean
- * shutdown loses nothing.
+ * pipeline), all in one transaction.  The records leave the queue only
+ * after that transaction commits.  A batch that fails for a passing reason
+ * (a deadlock, a lock or statement timeout, a full disk, a serialization
+ * failure) is retried whole a second later; one that fails otherwise is
+ * retried one record at a time, each in its own transaction, and a record
+ * that fails alone is logged and dropped, so one bad record never blocks
+ * the queue.  On SIGTERM a writer drains what is left, then exits: a clean
+ * shutdown loses nothing.  The hot-state writer also sweeps expired
+ * sessions from the cache of anonymous sessions (anon_cache.h).
  */
 #include "postgres.h"
 
@@ -36,6 +38,7 @@
 #include "guc.h"
 #include "hotstore.h"
 #include "pageviews.h"
+#include "sessions.h"
 #include "write_queue.h"
 #include "writer.h"
 
@@ -53,8 +56,10 @@ PGDLLEXPORT void vt_writer_main(Datum arg);
 #define WRITER_REDIS_TIMEOUT_MS 2000
 
 #define SWEEP_EVERY_MS 10000
+#define RETRY_AFTER_MS 1000		/* after a batch failed for a passing reason */
 
 static volatile sig_atomic_t stop_requested = false;
+static int	passing_failures = 0;	/* batches in a row that failed for a passing reason */
 static int	my_ring;				/* VT_WQ_ROWS or VT_WQ_HOT */
 
 void
@@ -124,13 +129,15 @@ sweep_now_and_then(void)
 	}
 }
 
+/*
+ * The anonymous cache stays as it is when a writer leaves: cached visitors
+ * are still counted there, and their views merge into Redis themselves
+ * while nobody drains the queue (hotstore_batch.c).
+ */
 static void
 on_exit_detach(int code, Datum arg)
 {
 	vt_wq_writer_detach(my_ring);
-	/* nobody mirrors cached sessions any more: Redis takes over */
-	if (my_ring == VT_WQ_HOT)
-		vt_anon_cache_clear();
 }
 
 /* Write records of each kind, one statement or pipeline per kind. */
@@ -161,6 +168,8 @@ write_records(VtQueuedWrite *records, int n)
 	}
 	if (count[VT_WRITE_ANON_VIEW] > 0)
 		vt_anon_view_rows_write(views, count[VT_WRITE_ANON_VIEW]);
+	if (count[VT_WRITE_USER_VIEW] > 0)
+		vt_user_views_write(by_kind[VT_WRITE_USER_VIEW], count[VT_WRITE_USER_VIEW]);
 	if (count[VT_WRITE_EVENT] > 0)
 		vt_events_write(by_kind[VT_WRITE_EVENT], count[VT_WRITE_EVENT]);
 	if (count[VT_WRITE_VISIT] > 0)
@@ -172,9 +181,26 @@ write_records(VtQueuedWrite *records, int n)
 								count[VT_WRITE_SESSION_PAGES]);
 }
 
-/* One transaction writing records; false (and rolled back) on error. */
+/* Errors that say "not now" rather than "not this record". */
 static bool
-write_in_transaction(VtQueuedWrite *records, int n, bool log_error)
+is_passing(int sqlerrcode)
+{
+	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return category == ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||	/* 40 */
+		category == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||	/* 53 */
+		category == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||	/* 57 */
+		category == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR) ||	/* 58 */
+		category == ERRCODE_TO_CATEGORY(ERRCODE_CONNECTION_EXCEPTION) ||	/* 08 */
+		sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
+}
+
+/*
+ * One transaction writing records; false (and rolled back) on error, with
+ * the error's SQLSTATE in *sqlerrcode.
+ */
+static bool
+write_in_transaction(VtQueuedWrite *records, int n, bool log_error, int *sqlerrcode)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool ok = true;
@@ -196,6 +222,7 @@ write_in_transaction(VtQueuedWrite *records, int n, bool log_error)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		*sqlerrcode = edata->sqlerrcode;
 		if (log_error)
 			ereport(LOG,
 					(errmsg("visittrack writer: dropped a queued write of kind %d: %s",
@@ -225,27 +252,45 @@ drain_batch(MemoryContext batch_cxt, bool *full)
 	int			n;
 	int			written;
 	int			dropped = 0;
+	int			sqlerrcode = 0;
 
 	n = vt_wq_peek(my_ring, &records, BATCH_RECORDS, BATCH_BYTES, &end, &start);
 	written = n;
 	*full = n == BATCH_RECORDS || end - start >= BATCH_BYTES;
 
-	if (n > 0 && !write_in_transaction(records, n, false))
+	if (n > 0 && !write_in_transaction(records, n, false, &sqlerrcode))
 	{
 		int			i;
 
+		if (is_passing(sqlerrcode))
+		{
+			passing_failures++;
+			/* keep the batch in the queue and try it again in a moment */
+			ereport(LOG,
+					(errmsg("visittrack writer: a batch of %d writes failed (SQLSTATE %s), retrying",
+							n, unpack_sql_state(sqlerrcode))));
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(batch_cxt);
+			(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, RETRY_AFTER_MS,
+							 PG_WAIT_EXTENSION);
+			*full = true;		/* still behind */
+			return true;
+		}
 		/* something in the batch fails: find it, keep the rest */
 		written = 0;
 		for (i = 0; i < n; i++)
 		{
-			if (write_in_transaction(&records[i], 1, true))
+			if (write_in_transaction(&records[i], 1, true, &sqlerrcode))
 				written++;
 			else
 				dropped++;
 		}
 	}
 	if (n > 0)
+	{
+		passing_failures = 0;
 		vt_wq_consume(my_ring, end, written, dropped);
+	}
 	pgstat_report_stat(false);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(batch_cxt);
@@ -265,6 +310,7 @@ vt_writer_main(Datum arg)
 {
 	MemoryContext batch_cxt;
 	bool		behind = false;
+	uint32		target;
 
 	my_ring = DatumGetInt32(arg);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -276,9 +322,8 @@ vt_writer_main(Datum arg)
 									  ALLOCSET_DEFAULT_SIZES);
 	on_shmem_exit(on_exit_detach, (Datum) 0);
 	apply_writer_settings();
+	target = vt_wq_target_id();
 	vt_wq_writer_attach(my_ring, MyLatch);
-	if (my_ring == VT_WQ_HOT)
-		vt_anon_cache_open();
 	ereport(LOG,
 			(errmsg("%s started in database \"%s\"", MyBgworkerEntry->bgw_name,
 					vt_worker_database)));
@@ -291,6 +336,14 @@ vt_writer_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			apply_writer_settings();
+			if (my_ring == VT_WQ_HOT && vt_wq_target_id() != target)
+			{
+				/* another Redis: what the cache holds belongs to the old one */
+				while (drain_once(batch_cxt) && passing_failures < 10)
+					;
+				vt_anon_cache_clear();
+				target = vt_wq_target_id();
+			}
 			vt_wq_writer_attach(my_ring, MyLatch);	/* Redis settings may have changed */
 		}
 		if (stop_requested)
@@ -327,17 +380,13 @@ vt_writer_main(Datum arg)
 			sweep_now_and_then();
 	}
 	/*
-	 * Leaving.  Views of cached visitors wait (the cache closes) while the
-	 * queue stops taking records and what it holds is written, so Redis is
-	 * up to date when it becomes the authority again.
+	 * Leaving: stop taking records, then write what the ring holds (giving
+	 * up after ten failed tries in a row: a shutdown must end; the ring
+	 * outlives us, and a restarted writer goes on from there).
 	 */
-	if (my_ring == VT_WQ_HOT)
-		vt_anon_cache_close();
 	vt_wq_writer_detach(my_ring);
-	while (drain_once(batch_cxt))
+	while (drain_once(batch_cxt) && passing_failures < 10)
 		;
-	if (my_ring == VT_WQ_HOT)
-		vt_anon_cache_clear();
 	/* 1, not 0: the postmaster restarts us unless it is shutting down */
 	proc_exit(1);
 }

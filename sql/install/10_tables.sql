@@ -141,7 +141,7 @@ CREATE TABLE user_page_view (
     viewed_at             timestamptz NOT NULL DEFAULT now(),
     time_on_page_seconds  integer,
     is_bot                boolean     NOT NULL DEFAULT false
-);
+) WITH (fillfactor = 80);       -- room for the time-on-page update: a HOT update
 CREATE INDEX user_page_view_viewed_idx ON user_page_view (viewed_at);
 CREATE INDEX user_page_view_user_idx ON user_page_view (user_id, viewed_at);
 CREATE INDEX user_page_view_session_idx ON user_page_view (session_id, viewed_at);

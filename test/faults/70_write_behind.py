@@ -69,9 +69,17 @@ vt.check(vt.one(conn, "SELECT count(DISTINCT session_id) FROM visittrack.anonymo
                 (fp,)) == 1, "all in one session")
 rows = vt.one(conn, "SELECT array_agg(pages_visited) FROM visittrack.anonymous_session WHERE device_fingerprint = %s", (fp,))
 vt.check(rows == [CLIENTS * VIEWS], "one session row with pages_visited %d (got %s)" % (CLIENTS * VIEWS, rows))
-vt.check(redis_session(fp) == (str(CLIENTS * VIEWS), session_of(fp)),
+plain = vt.connect(db=DB, write_behind="off")
+vt.check(vt.one(plain, "SELECT visittrack.track_page_view(%s, '/wb/plain')", (fp,)) == CLIENTS * VIEWS + 1,
+         "a session without write-behind counts the cached visitor where the cache left off: %d"
+         % (CLIENTS * VIEWS + 1))
+plain.close()
+vt.check(vt.one(conn, "SELECT visittrack.track_page_view(%s, '/wb/again')", (fp,)) == CLIENTS * VIEWS + 2,
+         "and the next write-behind view goes on from there: %d" % (CLIENTS * VIEWS + 2))
+vt.one(conn, "SELECT visittrack.flush_writes(30000)")
+vt.check(redis_session(fp) == (str(CLIENTS * VIEWS + 2), session_of(fp)),
          "Redis's anon_session hash (mirrored from the shared-memory cache) has %d pages, same session (got %s)"
-         % (CLIENTS * VIEWS, redis_session(fp)))
+         % (CLIENTS * VIEWS + 2, redis_session(fp)))
 
 # --- exact presence: 200 visitors, overlapping clients --------------------------
 community = str(uuid.uuid4())
@@ -167,14 +175,17 @@ expected_next = 2001
 if status(conn, "writer_attached") == "false":
     expected_next = 2002
     vt.check(vt.one(conn, "SELECT visittrack.track_page_view(%s, '/burst/next')", (fp2,)) == 2001,
-             "with the writers away, Redis continues the count: 2001")
+             "with the writers away, the count goes on: 2001")
+    vt.check(redis_session(fp2)[0] == "2001",
+             "and with nobody to queue it for, the view merged the session into Redis itself (%s)"
+             % redis_session(fp2)[0])
     fp3 = os.urandom(16).hex()
     for k in range(10):
         vt.one(conn, "SELECT visittrack.track_page_view(%s, %s)", (fp3, "/away/%d" % k))
     vt.check(count_views(conn, fp3) == 10, "with no writers, calls write their rows themselves (visible at once)")
 vt.check(wait_for(lambda: status(conn, "active") == "true", 15), "the writers are back and write-behind active again")
 nxt = vt.one(conn, "SELECT visittrack.track_page_view(%s, '/burst/after')", (fp2,))
-vt.check(nxt == expected_next, "the cache takes the visitor back from Redis without a gap or a repeat: %d (got %s)"
+vt.check(nxt == expected_next, "the count goes on without a gap or a repeat once they are back: %d (got %s)"
          % (expected_next, nxt))
 vt.check(status(conn, "dropped") == "0", "no queued write was dropped")
 conn.close()

@@ -1,11 +1,11 @@
 -- visittrack.write_behind: calls return at once, the visittrack writer
--- (attached to this database, visittrack.database) writes page-view rows,
--- community presence, community_visit events and cached page counts in
--- batches.  Each statement below is its own transaction (pg_prove runs the
+-- (attached to this database, visittrack.database) writes page-view rows
+-- (anonymous and signed-in), community presence, community_visit events and
+-- cached page counts in batches.  Each statement below is its own transaction (pg_prove runs the
 -- file in autocommit), so what a call queues is pushed when it returns.
 \set QUIET on
 SET client_min_messages = warning;
-SELECT plan(19);
+SELECT plan(20);
 
 SET visittrack.write_behind = on;
 SELECT is((visittrack.status())->'write_behind'->>'writer_attached', 'true', 'the writer is attached');
@@ -70,6 +70,10 @@ SELECT visittrack.session_touch(:'sid', '/s/1');
 SELECT is(visittrack.session_touch(:'sid', '/s/2'), 2, 'session_touch returns the new count at once');
 SELECT ok(visittrack.flush_writes(10000), 'flushed after the touches');
 SELECT is(vt_test.hget('session:' || :'sid', 'pages_visited'), '2', 'Redis''s session entry follows');
+SELECT results_eq(format($$SELECT url, time_on_page_seconds IS NOT NULL FROM visittrack.user_page_view
+                           WHERE session_id = %L ORDER BY viewed_at$$, :'sid'),
+                  $$VALUES ('/s/1', true), ('/s/2', false)$$,
+                  'the signed-in page view rows, written by the writer, the first closed by the second');
 
 -- erasure waits for what is queued: nothing comes back after it
 SELECT visittrack.track_page_view(:'fp', '/wb/after-erasure-' || g) FROM generate_series(1, 3) g;

@@ -241,6 +241,12 @@ hot_anon_mirrors_write(StringInfo *payloads, int n)
 
 	for (i = 0; i < n; i++)
 		decode_mirror(payloads[i], &sessions[i], &ttls[i]);
+
+	/*
+	 * What Redis does not take (an outage) is not kept for later: each view
+	 * carries the whole session, so the visitor's next view repairs the key,
+	 * and the cache, not Redis, is the authority meanwhile.
+	 */
 	for (i = 0; i < n && vt_redis_usable(); i += REDIS_BATCH)
 		(void) vt_hotstore_redis.anon_merge_batch(Min(REDIS_BATCH, n - i), sessions + i,
 												  ttls + i, done + i);

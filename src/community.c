@@ -86,7 +86,8 @@ vt_community_visit(PG_FUNCTION_ARGS)
 
 	if (ua_raw && vt_ua_is_bot_on_request(ua_raw))
 		PG_RETURN_VOID();		/* bots are not visitors */
-	vt_tracking_write();
+	if (!vt_write_behind_active())
+		vt_tracking_write();	/* with write-behind, the call writes nothing itself */
 
 	cross_division = visitor_division && community_division &&
 		strcmp(visitor_division, community_division) != 0;

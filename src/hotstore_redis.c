@@ -457,6 +457,18 @@ redis_session_fetch(const char *session_id, HotSession *out, bool *found)
 	return true;
 }
 
+static void
+set_call(VtRedisScriptCall *call, int nkeys, const char **keys, const size_t *keylens,
+		 int nargs, const char **args, const size_t *arglens)
+{
+	call->nkeys = nkeys;
+	call->keys = keys;
+	call->keylens = keylens;
+	call->nargs = nargs;
+	call->args = args;
+	call->arglens = arglens;
+}
+
 /* A script call on one key with the arguments collected in a. */
 static void
 one_key_call(const char *key, Args *a, VtRedisScriptCall *call)
@@ -466,12 +478,7 @@ one_key_call(const char *key, Args *a, VtRedisScriptCall *call)
 
 	keys[0] = key;
 	keylens[0] = strlen(key);
-	call->nkeys = 1;
-	call->keys = keys;
-	call->keylens = keylens;
-	call->nargs = a->n;
-	call->args = a->v;
-	call->arglens = a->len;
+	set_call(call, 1, keys, keylens, a->n, a->v, a->len);
 }
 
 static void
@@ -677,12 +684,7 @@ visit_call(const HotVisit *v, VtRedisScriptCall *call)
 	arg(a, v->is_authenticated ? "1" : "0");
 	arg(a, v->json_fields);
 	arg(a, iso_text(v->now));
-	call->nkeys = 4;
-	call->keys = keys;
-	call->keylens = keylens;
-	call->nargs = a->n;
-	call->args = a->v;
-	call->arglens = a->len;
+	set_call(call, 4, keys, keylens, a->n, a->v, a->len);
 }
 
 static bool
@@ -769,13 +771,7 @@ redis_visit_record_batch(int n, const HotVisit *visits, bool *done)
 		args[1] = int_text((int64) visits[order[i]].window_seconds * 1000);
 		for (k = 0; k < nargs; k++)
 			arglens[k] = strlen(args[k]);
-		calls[ncalls].nkeys = 4;
-		calls[ncalls].keys = keys;
-		calls[ncalls].keylens = keylens;
-		calls[ncalls].nargs = nargs;
-		calls[ncalls].args = args;
-		calls[ncalls].arglens = arglens;
-		ncalls++;
+		set_call(&calls[ncalls++], 4, keys, keylens, nargs, args, arglens);
 	}
 	if (!eval_batch(&visit_batch_script, ncalls, calls, call_done, "community visits"))
 	{

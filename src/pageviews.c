@@ -31,6 +31,7 @@
 #include "hotstore.h"
 #include "input.h"
 #include "pageviews.h"
+#include "redis_client.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "state.h"
@@ -310,7 +311,13 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 	v.page_type = vt_normalise_text(vt_text_arg(fcinfo, 8), VT_MAX_NAME_LENGTH);
 	v.is_bot = ua_raw != NULL && vt_ua_is_bot_on_request(ua_raw);
 	v.now = GetCurrentTransactionStartTimestamp();
-	vt_tracking_write();
+
+	/*
+	 * An anonymous view with write-behind and Redis writes no row itself:
+	 * no need to make its commit asynchronous (a GUC change per call).
+	 */
+	if (has_user || session_id || !vt_redis_configured() || !vt_write_behind_active())
+		vt_tracking_write();
 	if (session_id)
 		vt_check_key_id(session_id, "session_id");
 	if (fp)

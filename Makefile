@@ -1,13 +1,18 @@
 # visittrack: PGXS build for PostgreSQL 15
 EXTENSION   = visittrack
-EXTVERSION  = 1.0
+EXTVERSION  = 1.1
 
 MODULE_big  = visittrack
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is assembled from one file per concern (sql/install/NN_*.sql).
-DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+# The install script is assembled from one file per concern (sql/install/NN_*.sql);
+# each upgrade script from the changes since the previous release
+# (sql/upgrade/FROM--TO/NN_*.sql).  Released install scripts are kept as
+# they shipped (sql/visittrack--1.0.sql) so that the upgrade path is tested.
+UPGRADES    = 1.0--1.1
+DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql \
+              $(foreach u,$(UPGRADES),sql/$(EXTENSION)--$(u).sql)
+DATA        = sql/$(EXTENSION)--1.0.sql
 
 PG_CONFIG  ?= pg_config
 PG_CPPFLAGS = -Isrc
@@ -21,9 +26,13 @@ REGRESS      = $(shell cat test/regress_schedule 2>/dev/null)
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+.SECONDEXPANSION:
 include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
+
+sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/upgrade/%/*.sql))
 	cat $^ > $@
 
 # objects depend on the headers they include (PGXS does not track them)

@@ -14,6 +14,16 @@ VT_PACKAGES=(build-essential postgresql-15 postgresql-server-dev-15 libhiredis-d
              python3-psycopg2 python3-redis python3-yaml
              libpcre2-dev libyaml-dev libmaxminddb-dev uap-core ruby-device-detector)
 
+# The commands the scripts call, each with the Debian package that brings it.
+# apt-get runs with --no-install-recommends, so a command that Debian ships
+# only in a "Recommends" (pg_prove, of postgresql-15-pgtap) must be named
+# here and its package installed explicitly.
+declare -A VT_COMMANDS=(
+    [make]=make [gcc]=gcc [psql]=postgresql-client-15
+    [redis-server]=redis-server [redis-cli]=redis-tools
+    [/usr/bin/python3]=python3 [perl]=perl
+)
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -35,6 +45,24 @@ vt_install_packages() {
             --no-install-recommends "${missing[@]}" >/dev/null
     fi
     # Debian starts a system Redis and PostgreSQL on install; we use our own.
+    vt_require_commands
+}
+
+# vt_require_commands [command=package ...]: fail at once, naming the
+# package, if a command the scripts use is missing after installing.
+vt_require_commands() {
+    local pair c
+    for pair in "$@"; do VT_COMMANDS[${pair%%=*}]=${pair#*=}; done
+    for c in "${!VT_COMMANDS[@]}"; do
+        command -v "$c" >/dev/null 2>&1 ||
+            die "command '$c' not found after installing: Debian package ${VT_COMMANDS[$c]}"
+    done
+    [ -x "$PGBIN/pg_ctl" ] || die "$PGBIN/pg_ctl not found: Debian package postgresql-15"
+    local m
+    for m in psycopg2:python3-psycopg2 redis:python3-redis yaml:python3-yaml; do
+        /usr/bin/python3 -c "import ${m%%:*}" 2>/dev/null ||
+            die "Python module ${m%%:*} missing under /usr/bin/python3: Debian package ${m#*:}"
+    done
 }
 
 vt_build_install() {

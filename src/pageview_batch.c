@@ -268,15 +268,14 @@ close_views_by_partition(VtAnonViewRow *rows, int *earlier, int nearlier)
 		values[0] = vt_array(UUIDOID, ids, NULL, n);
 		values[1] = vt_array(TIMESTAMPTZOID, prevs, NULL, n);
 		values[2] = vt_array(TIMESTAMPTZOID, ats, NULL, n);
-		if (SPI_execute_with_args(psprintf(
+		(void) vt_spi_run_dynamic(psprintf(
 			"UPDATE visittrack.%s p"
 			"   SET time_on_page_seconds ="
 			"       GREATEST(0, floor(extract(epoch FROM u.at - p.viewed_at)))::integer"
 			"  FROM unnest($1, $2, $3) AS u(session_id, prev_at, at)"
 			" WHERE p.session_id = u.session_id AND p.viewed_at = u.prev_at"
 			"   AND p.time_on_page_seconds IS NULL", quote_identifier(partition)),
-								  3, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "visittrack: could not close the time on page of earlier views");
+								  3, types, values, NULL, false);
 	}
 }
 

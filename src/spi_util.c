@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -28,10 +29,47 @@ static bool schema_checked = false; /* schema_oid is current */
 static bool callback_registered = false;
 static OverrideSearchPath *safe_path = NULL;
 static VtQuery *prepared_queries = NULL;
-/* whether each level of vt_spi_connect pushed a snapshot */
+
+/*
+ * Whether each open vt_spi_connect pushed a snapshot, with the
+ * (sub)transaction level that opened it.  An ERROR skips vt_spi_finish;
+ * the abort of that (sub)transaction closes SPI and pops the snapshot, and
+ * the callbacks below drop the entries with it, so no error can leave this
+ * stack out of step.
+ */
 #define MAX_SPI_DEPTH 16
-static bool pushed_snapshot[MAX_SPI_DEPTH];
+typedef struct SpiLevel
+{
+	bool		pushed_snapshot;
+	int			nest_level;
+} SpiLevel;
+static SpiLevel spi_levels[MAX_SPI_DEPTH];
 static int	spi_depth = 0;
+static bool xact_callbacks_registered = false;
+
+static void
+drop_levels_from(int nest_level)
+{
+	while (spi_depth > 0 && spi_levels[spi_depth - 1].nest_level >= nest_level)
+		spi_depth--;
+}
+
+static void
+on_xact_end(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		spi_depth = 0;
+}
+
+static void
+on_subxact_end(SubXactEvent event, SubTransactionId sub, SubTransactionId parent,
+			   void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		drop_levels_from(GetCurrentTransactionNestLevel());
+}
 
 static void
 forget_plans(void)
@@ -121,19 +159,27 @@ vt_spi_connect(void)
 {
 	bool		push = !ActiveSnapshotSet();
 
+	if (!xact_callbacks_registered)
+	{
+		RegisterXactCallback(on_xact_end, NULL);
+		RegisterSubXactCallback(on_subxact_end, NULL);
+		xact_callbacks_registered = true;
+	}
 	if (spi_depth >= MAX_SPI_DEPTH)
 		elog(ERROR, "visittrack: SPI connections nested too deeply");
 	SPI_connect();
 	if (push)
 		PushActiveSnapshot(GetTransactionSnapshot());
-	pushed_snapshot[spi_depth++] = push;
+	spi_levels[spi_depth].pushed_snapshot = push;
+	spi_levels[spi_depth].nest_level = GetCurrentTransactionNestLevel();
+	spi_depth++;
 }
 
 void
 vt_spi_finish(void)
 {
 	Assert(spi_depth > 0);
-	if (spi_depth > 0 && pushed_snapshot[--spi_depth])
+	if (spi_depth > 0 && spi_levels[--spi_depth].pushed_snapshot)
 		PopActiveSnapshot();
 	SPI_finish();
 }
@@ -164,6 +210,22 @@ vt_spi_run(VtQuery *query, Datum *values, const char *nulls,
 	if (rc < 0)
 		elog(ERROR, "visittrack: \"%s\" failed: %s",
 			 query->sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+uint64
+vt_spi_run_dynamic(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				   const char *nulls, bool read_only)
+{
+	OverrideSearchPath *path = search_path_for_plans();
+	int			rc;
+
+	/* popped below; an ERROR in between is cleaned up by (sub)transaction abort */
+	PushOverrideSearchPath(path);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	PopOverrideSearchPath();
+	if (rc < 0)
+		elog(ERROR, "visittrack: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
@@ -220,16 +282,4 @@ vt_spi_bool(uint64 row, int col, bool if_null)
 	Datum		d = vt_spi_datum(row, col, &isnull);
 
 	return isnull ? if_null : DatumGetBool(d);
-}
-
-Datum
-vt_spi_copy_datum(Datum value, bool isnull, Oid type)
-{
-	int16		typlen;
-	bool		typbyval;
-
-	if (isnull)
-		return (Datum) 0;
-	get_typlenbyval(type, &typlen, &typbyval);
-	return SPI_datumTransfer(value, typbyval, typlen);
 }

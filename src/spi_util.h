@@ -37,6 +37,14 @@ extern void vt_spi_finish(void);
 extern uint64 vt_spi_run(VtQuery *query, Datum *values, const char *nulls,
 						 bool read_only, long max_rows);
 
+/*
+ * Run a statement built at run time (a partition's name in it, say), planned
+ * once, under the same fixed search_path.  Never build one from user data:
+ * pass that as arguments.
+ */
+extern uint64 vt_spi_run_dynamic(const char *sql, int nargs, Oid *argtypes, Datum *values,
+								 const char *nulls, bool read_only);
+
 /* Free a query's plan and take it off the list of prepared queries. */
 extern void vt_spi_forget(VtQuery *query);
 
@@ -48,8 +56,5 @@ extern Datum vt_spi_datum(uint64 row, int col, bool *isnull);
 extern char *vt_spi_text(uint64 row, int col);	/* survives vt_spi_finish; NULL if null */
 extern int64 vt_spi_int64(uint64 row, int col, int64 if_null);
 extern bool vt_spi_bool(uint64 row, int col, bool if_null);
-
-/* Copy a datum out of SPI's memory into the upper executor context. */
-extern Datum vt_spi_copy_datum(Datum value, bool isnull, Oid type);
 
 #endif

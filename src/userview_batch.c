@@ -21,6 +21,7 @@
 #include "sessions.h"
 #include "spi_util.h"
 #include "write_queue.h"
+#include "queue_at_commit.h"
 
 typedef struct UserView
 {
@@ -63,13 +64,6 @@ decode(StringInfo buf, UserView *v)
 	v->viewed_at = vt_rec_get_int64(buf);
 }
 
-/* the queue had no room at commit: the request writes the row itself */
-static void
-write_now(StringInfo payload)
-{
-	vt_user_views_write(&payload, 1);
-}
-
 void
 vt_user_view_queue(const VtSessionPage *page, const char *user_id, bool is_bot,
 				   TimestampTz viewed_at)
@@ -78,7 +72,7 @@ vt_user_view_queue(const VtSessionPage *page, const char *user_id, bool is_bot,
 
 	initStringInfo(&buf);
 	encode(&buf, page, user_id, is_bot, viewed_at);
-	vt_wq_push_at_commit(VT_WRITE_USER_VIEW, &buf, write_now);
+	vt_queue_at_commit(VT_WRITE_USER_VIEW, &buf);
 }
 
 /* by session, then time, then queue order */
@@ -123,7 +117,7 @@ close_earlier_views(UserView *views, int n, bool *first)
 							 GUC_ACTION_LOCAL, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
-	if (SPI_execute_with_args(
+	(void) vt_spi_run_dynamic(
 		"UPDATE visittrack.user_page_view p"
 		"   SET time_on_page_seconds ="
 		"       GREATEST(0, floor(extract(epoch FROM x.at - p.viewed_at)))::integer"
@@ -133,8 +127,7 @@ close_earlier_views(UserView *views, int n, bool *first)
 		"                 ORDER BY q.viewed_at DESC, q.id DESC LIMIT 1) AS prev_id"
 		"          FROM unnest($1, $2) AS u(session_id, at)) x"
 		" WHERE p.id = x.prev_id AND p.time_on_page_seconds IS NULL",
-		2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "visittrack: could not close the time on page of earlier views");
+		2, types, values, NULL, false);
 }
 
 void

@@ -13,7 +13,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "executor/spi.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -25,7 +25,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "bgconnect.h"
 #include "guc.h"
+#include "spi_util.h"
 #include "state.h"
 #include "worker.h"
 
@@ -82,14 +84,13 @@ run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
 	pgstat_report_activity(STATE_RUNNING, sql);
 	PG_TRY();
 	{
-		SPI_connect();
-		if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'visittrack'",
-						true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not look up the visittrack extension");
-		*extension_present = SPI_processed == 1;
+		*extension_present = OidIsValid(get_extension_oid("visittrack", true));
 		if (*extension_present)
-			SPI_execute(sql, false, 0);
-		SPI_finish();
+		{
+			vt_spi_connect();
+			(void) vt_spi_run_dynamic(sql, 0, NULL, NULL, NULL, false);
+			vt_spi_finish();
+		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(cxt);
@@ -149,7 +150,7 @@ vt_worker_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(vt_worker_database, NULL, 0);
+	vt_bgworker_connect(vt_worker_database);
 
 	vt_worker_set_pid(MyProcPid);
 	vt_worker_set_latch(MyLatch);	/* woken early when Redis comes back */

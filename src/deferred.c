@@ -1,13 +1,17 @@
 /*
- * deferred.c: a per-transaction queue of actions applied at commit.
+ * deferred.c: a per-transaction list of actions applied at commit.
  *
  * Entries live in TopTransactionContext, tagged with the subtransaction
- * nesting level that queued them.  They run in queue order at
- * XACT_EVENT_PRE_COMMIT: after deferred triggers and the closing of portals,
- * so no user code can still fail the transaction, yet before the commit
- * record, so a failed Redis write can still fall back to an SQL write in the
- * same transaction.  The remaining window (a serialization failure or crash
- * between this point and the commit record) is documented in
+ * nesting level that queued them.  They run at XACT_EVENT_PRE_COMMIT,
+ * phase by phase (deferred.h): after deferred triggers and the closing of
+ * portals, before the commit record.  An ERROR there aborts the
+ * transaction and the client's COMMIT reports it.
+ *
+ * PostgreSQL switches statement_timeout off before it commits; commit-time
+ * work that writes SQL (a write-behind queue that had no room) can take a
+ * while, so the timeout is armed again for it.  Query cancel is served as
+ * anywhere else.  What remains between this point and the commit record (a
+ * serialization failure detected at commit, a crash) is documented in
  * doc/operations.md.
  */
 #include "postgres.h"
@@ -15,14 +19,16 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 
 #include "deferred.h"
 
 typedef struct DeferredAction
 {
+	VtCommitPhase phase;
 	VtDeferredFn fn;
 	void	   *arg;
 	int			nest_level;
@@ -30,6 +36,7 @@ typedef struct DeferredAction
 } DeferredAction;
 
 static List *pending = NIL;		/* in TopTransactionContext */
+static bool running = false;
 
 void *
 vt_deferred_alloc(Size size)
@@ -43,52 +50,114 @@ vt_deferred_strdup(const char *s)
 	return s ? MemoryContextStrdup(TopTransactionContext, s) : NULL;
 }
 
-void
-vt_defer_until_commit(VtDeferredFn fn, void *arg)
+static void
+add_action(VtCommitPhase phase, VtDeferredFn fn, void *arg, int nest_level)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	DeferredAction *a = palloc(sizeof(DeferredAction));
 
+	Assert(!running);
+	a->phase = phase;
 	a->fn = fn;
 	a->arg = arg;
-	a->nest_level = GetCurrentTransactionNestLevel();
+	a->nest_level = nest_level;
 	a->user_id = GetUserId();
 	pending = lappend(pending, a);
 	MemoryContextSwitchTo(old);
 }
 
-static void
-run_pending(void)
+void
+vt_defer_until_commit(VtCommitPhase phase, VtDeferredFn fn, void *arg)
 {
-	bool		pushed = false;
-	ListCell   *lc;
-	List	   *todo = pending;
+	add_action(phase, fn, arg, GetCurrentTransactionNestLevel());
+}
 
-	pending = NIL;
-	if (!ActiveSnapshotSet())
+void
+vt_defer_once(VtCommitPhase phase, VtDeferredFn fn)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
 	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pushed = true;
+		DeferredAction *a = lfirst(lc);
+
+		if (a->fn == fn && a->phase == phase)
+			return;
 	}
-	HOLD_INTERRUPTS();
+	add_action(phase, fn, NULL, 1);
+}
+
+bool
+vt_deferred_running(void)
+{
+	return running;
+}
+
+static void
+commit_error_context(void *arg)
+{
+	errcontext("visittrack: writing what this transaction queued for its commit");
+}
+
+static void
+run_phase(List *todo, VtCommitPhase phase)
+{
+	ListCell   *lc;
+
 	foreach(lc, todo)
 	{
 		DeferredAction *a = lfirst(lc);
 		Oid			saved_user;
 		int			saved_context;
 
+		if (a->phase != phase)
+			continue;
+
 		/*
 		 * Run as the role that queued the action (the owner of the SECURITY
-		 * DEFINER function), not as whoever is current at commit.
+		 * DEFINER function), not as whoever is current at commit.  An ERROR
+		 * restores the user id with the transaction's abort.
 		 */
 		GetUserIdAndSecContext(&saved_user, &saved_context);
 		SetUserIdAndSecContext(a->user_id, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 		a->fn(a->arg);
 		SetUserIdAndSecContext(saved_user, saved_context);
 	}
-	RESUME_INTERRUPTS();
+}
+
+static void
+run_pending(void)
+{
+	bool		pushed = false;
+	bool		armed = false;
+	List	   *todo = pending;
+	ErrorContextCallback errcallback;
+	int			phase;
+
+	pending = NIL;
+	running = true;
+	errcallback.callback = commit_error_context;
+	errcallback.arg = NULL;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	if (StatementTimeout > 0 && !get_timeout_active(STATEMENT_TIMEOUT))
+	{
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+		armed = true;
+	}
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
+	for (phase = 0; phase < VT_COMMIT_PHASES; phase++)
+		run_phase(todo, (VtCommitPhase) phase);
 	if (pushed)
 		PopActiveSnapshot();
+	if (armed)
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	error_context_stack = errcallback.previous;
+	running = false;
 }
 
 static void
@@ -113,6 +182,7 @@ on_xact_event(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			pending = NIL;		/* memory goes with TopTransactionContext */
+			running = false;
 			break;
 		default:
 			break;
@@ -150,40 +220,6 @@ on_subxact_event(SubXactEvent event, SubTransactionId sub, SubTransactionId pare
 				a->nest_level = level - 1;
 		}
 	}
-}
-
-void
-vt_deferred_try(VtDeferredFn fn, void *arg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-
-	/* run_pending holds interrupts for the Redis part; not for SQL waits */
-	RESUME_INTERRUPTS();
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		ereport(WARNING,
-				(errmsg("visittrack: hot state could not be kept in PostgreSQL either: %s",
-						edata->message)));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	HOLD_INTERRUPTS();
 }
 
 void

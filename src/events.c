@@ -23,6 +23,7 @@
 #include "record.h"
 #include "state.h"
 #include "write_queue.h"
+#include "queue_at_commit.h"
 
 PG_FUNCTION_INFO_V1(vt_log_event);
 
@@ -111,13 +112,6 @@ vt_events_write(StringInfo *payloads, int n)
 	vt_spi_finish();
 }
 
-/* the queue had no room at commit: the request inserts the event itself */
-static void
-write_event_now(StringInfo payload)
-{
-	vt_events_write(&payload, 1);
-}
-
 void
 vt_event_queue(const char *user_id, const char *event_type, const char *description,
 			   const char *metadata_json, inet *ip, const char *user_agent)
@@ -135,7 +129,7 @@ vt_event_queue(const char *user_id, const char *event_type, const char *descript
 	vt_rec_put_text(&buf, user_agent);
 	/* now(), as the synchronous insert would have stored */
 	vt_rec_put_int64(&buf, GetCurrentTransactionStartTimestamp());
-	vt_wq_push_at_commit(VT_WRITE_EVENT, &buf, write_event_now);
+	vt_queue_at_commit(VT_WRITE_EVENT, &buf);
 	vt_count(VT_EVENTS_LOGGED, 1);
 }
 

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/timestamp.h"
 
 #include "anon_cache.h"
@@ -80,16 +81,13 @@ note_stale(const char *kind, const char *id)
 }
 
 /*
- * A fallback write at commit runs in a subtransaction, with interrupts
- * allowed: whatever goes wrong there (a read-only transaction, a lock wait
- * cancelled, a deadlock with reconciliation) costs a WARNING, never the
- * caller's COMMIT.
+ * At commit, a Redis round trip runs with interrupts held: a cancel arriving
+ * mid-exchange must not abort a transaction whose state Redis may already
+ * hold (the exchange is bounded by visittrack.redis_timeout_ms).  The SQL
+ * fallback that follows a failed exchange runs with interrupts served, and
+ * an ERROR there aborts the transaction: the caller's COMMIT reports it
+ * rather than losing the write in silence.
  */
-static void
-fallback_at_commit(void (*write) (void *), void *arg)
-{
-	vt_deferred_try(write, arg);
-}
 
 /* --- signed-in sessions ------------------------------------------------ */
 
@@ -104,12 +102,6 @@ typedef struct SessionWrite
 } SessionWrite;
 
 static void
-note_stale_session(void *session_id)
-{
-	note_stale("session", session_id);
-}
-
-static void
 apply_session_write(void *arg)
 {
 	SessionWrite *w = arg;
@@ -117,6 +109,7 @@ apply_session_write(void *arg)
 	bool		done = false;
 
 	vt_count(VT_DEFERRED_WRITES, 1);
+	HOLD_INTERRUPTS();
 	if (redis)
 	{
 		switch (w->kind)
@@ -133,8 +126,9 @@ apply_session_write(void *arg)
 				break;
 		}
 	}
+	RESUME_INTERRUPTS();
 	if (!done)
-		fallback_at_commit(note_stale_session, w->s.session_id);	/* repaired later */
+		note_stale("session", w->s.session_id);	/* repaired by reconciliation */
 }
 
 static SessionWrite *
@@ -163,7 +157,7 @@ hot_session_store(const HotSession *s, int ttl_seconds)
 	w->s.device_fingerprint = vt_deferred_strdup(s->device_fingerprint);
 	w->s.fast_fingerprint = vt_deferred_strdup(s->fast_fingerprint);
 	w->ttl_seconds = ttl_seconds;
-	vt_defer_until_commit(apply_session_write, w);
+	vt_defer_until_commit(VT_COMMIT_WRITE, apply_session_write, w);
 }
 
 bool
@@ -195,7 +189,7 @@ hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
 	w = new_session_write(SESSION_PAGES, session_id);
 	w->s.pages_visited = pages;
 	w->s.last_activity = at;
-	vt_defer_until_commit(apply_session_write, w);
+	vt_defer_until_commit(VT_COMMIT_WRITE, apply_session_write, w);
 }
 
 void
@@ -203,7 +197,7 @@ hot_session_remove(const char *session_id)
 {
 	if (!vt_redis_configured())
 		return;
-	vt_defer_until_commit(apply_session_write,
+	vt_defer_until_commit(VT_COMMIT_WRITE, apply_session_write,
 						  new_session_write(SESSION_REMOVE, session_id));
 }
 
@@ -340,22 +334,20 @@ hot_anon_remove(const char *fingerprint)
 /* --- community presence ------------------------------------------------ */
 
 static void
-record_visit_locally(void *arg)
-{
-	vt_hotstore_local.visit_record(arg);
-}
-
-static void
 apply_visit(void *arg)
 {
 	const HotVisit *v = arg;
 	const HotStoreOps *redis = redis_if_usable();
+	bool		done;
 
 	vt_count(VT_DEFERRED_WRITES, 1);
-	if (redis && redis->visit_record(v))
+	HOLD_INTERRUPTS();
+	done = redis && redis->visit_record(v);
+	RESUME_INTERRUPTS();
+	if (done)
 		return;
 	count_fallback_write();
-	fallback_at_commit(record_visit_locally, (void *) v);
+	vt_hotstore_local.visit_record(v);
 }
 
 void
@@ -379,7 +371,7 @@ hot_visit_record(const HotVisit *v)
 	copy->community_id = vt_deferred_strdup(v->community_id);
 	copy->visitor_key = vt_deferred_strdup(v->visitor_key);
 	copy->json_fields = vt_deferred_strdup(v->json_fields);
-	vt_defer_until_commit(apply_visit, copy);
+	vt_defer_until_commit(VT_COMMIT_WRITE, apply_visit, copy);
 }
 
 void

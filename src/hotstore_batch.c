@@ -15,6 +15,7 @@
 #include "record.h"
 #include "redis_client.h"
 #include "write_queue.h"
+#include "queue_at_commit.h"
 
 /*
  * Records per pipeline: a whole batch of the writer's at once.  On two busy
@@ -58,18 +59,6 @@ record_visit_locally(const HotVisit *v)
 	vt_hotstore_local.visit_record(v);
 }
 
-/* the queue had no room at commit: the request writes the visit itself */
-static void
-write_visit_now(StringInfo payload)
-{
-	HotVisit	v;
-
-	decode_visit(payload, &v);
-	if (vt_redis_usable() && vt_hotstore_redis.visit_record(&v))
-		return;
-	record_visit_locally(&v);
-}
-
 void
 hot_visit_queue(const HotVisit *v)
 {
@@ -77,7 +66,7 @@ hot_visit_queue(const HotVisit *v)
 
 	initStringInfo(&buf);
 	encode_visit(&buf, v);
-	vt_wq_push_at_commit(VT_WRITE_VISIT, &buf, write_visit_now);
+	vt_queue_at_commit(VT_WRITE_VISIT, &buf);
 }
 
 void
@@ -117,18 +106,6 @@ decode_pages(StringInfo buf, HotSession *s)
 	s->last_activity = vt_rec_get_int64(buf);
 }
 
-static void
-write_pages_now(StringInfo payload)
-{
-	HotSession	s;
-
-	decode_pages(payload, &s);
-	if (vt_redis_usable() &&
-		vt_hotstore_redis.session_set_pages(s.session_id, s.pages_visited, s.last_activity))
-		return;
-	hot_note_stale("session", s.session_id);	/* repaired by reconciliation */
-}
-
 void
 hot_session_pages_queue(const char *session_id, int32 pages, TimestampTz at)
 {
@@ -136,7 +113,7 @@ hot_session_pages_queue(const char *session_id, int32 pages, TimestampTz at)
 
 	initStringInfo(&buf);
 	encode_pages(&buf, session_id, pages, at);
-	vt_wq_push_at_commit(VT_WRITE_SESSION_PAGES, &buf, write_pages_now);
+	vt_queue_at_commit(VT_WRITE_SESSION_PAGES, &buf);
 }
 
 void

@@ -37,6 +37,7 @@
 #include "state.h"
 #include "useragent.h"
 #include "write_queue.h"
+#include "queue_at_commit.h"
 
 PG_FUNCTION_INFO_V1(vt_track_page_view);
 
@@ -200,17 +201,6 @@ vt_anon_view_row_write(const VtAnonViewRow *r)
 	vt_spi_finish();
 }
 
-/* the queue was full at commit: the request writes the view itself */
-static void
-write_queued_view_now(StringInfo payload)
-{
-	VtAnonViewRow r;
-
-	payload->cursor = 0;
-	vt_anon_view_row_decode(payload, &r);
-	vt_anon_view_row_write(&r);
-}
-
 int32
 vt_anonymous_page_view(const VtAnonView *v)
 {
@@ -253,7 +243,7 @@ vt_anonymous_page_view(const VtAnonView *v)
 
 		initStringInfo(&buf);
 		vt_anon_view_row_encode(&buf, &r);
-		vt_wq_push_at_commit(VT_WRITE_ANON_VIEW, &buf, write_queued_view_now);
+		vt_queue_at_commit(VT_WRITE_ANON_VIEW, &buf);
 	}
 	else
 		vt_anon_view_row_write(&r);

@@ -24,7 +24,6 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "deferred.h"
 #include "guc.h"
 #include "write_queue.h"
 
@@ -44,6 +43,7 @@ typedef struct Ring
 	bool		writer_idle;	/* waiting for the first record */
 	uint64		head;
 	uint64		tail;
+	Size		reserved;		/* promised to commits in progress (vt_wq_reserve) */
 	uint64		queued;
 	uint64		written;
 	uint64		dropped;
@@ -56,7 +56,7 @@ typedef struct Ring
 /* NULL when the library is not preloaded or write_queue_size is 0 */
 static Ring *rings[VT_WQ_RINGS];
 
-/* longest a commit waits for room in a full queue before writing itself */
+/* longest a request waits for room in a full queue (vt_wq_wait_below) */
 #define ROOM_WAIT_MS 1000
 static bool am_writer = false;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -181,34 +181,56 @@ ring_get(Ring *r, uint64 pos, void *dst, Size n)
 	memcpy((char *) dst + first, r->data, n - first);
 }
 
+/* Bytes a record takes in the ring. */
+static Size
+record_size(const StringInfo payload)
+{
+	return sizeof(RecordHeader) + payload->len;
+}
+
+/*
+ * Append one record; the caller holds the lock and has checked the room.
+ * Returns the writer's latch if it should be woken: for the first record
+ * after a quiet spell (it then lets more gather for write_behind_delay), and
+ * when the queue becomes a quarter full (it then writes at once).
+ */
+static Latch *
+append_locked(Ring *wq, VtWriteKind kind, const StringInfo payload)
+{
+	RecordHeader h = {kind, payload->len};
+	Size		need = record_size(payload);
+	Size		waiting = wq->head - wq->tail;
+
+	ring_put(wq, wq->head, &h, sizeof(h));
+	ring_put(wq, wq->head + sizeof(h), payload->data, payload->len);
+	wq->head += need;
+	wq->queued++;
+	if ((waiting == 0 && wq->writer_idle) ||
+		(waiting < wq->size / 4 && waiting + need >= wq->size / 4))
+		return wq->writer_latch;
+	return NULL;
+}
+
+/* Free bytes, less what commits in progress have reserved. */
+static Size
+room_locked(Ring *wq)
+{
+	return wq->size - (wq->head - wq->tail) - wq->reserved;
+}
+
 /* Append one record if the writer is there and it fits. */
 static bool
 try_push(VtWriteKind kind, const StringInfo payload)
 {
 	Ring	   *wq = ring_of(kind);
-	RecordHeader h = {kind, payload->len};
-	Size		need = sizeof(h) + payload->len;
-	Size		waiting;
 	Latch	   *wake = NULL;
 	bool		pushed = false;
 
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
-	waiting = wq->head - wq->tail;
-	if (wq->writer_database == MyDatabaseId && wq->size - waiting >= need)
+	if (wq->writer_database == MyDatabaseId && room_locked(wq) >= record_size(payload))
 	{
-		ring_put(wq, wq->head, &h, sizeof(h));
-		ring_put(wq, wq->head + sizeof(h), payload->data, payload->len);
-		wq->head += need;
-		wq->queued++;
+		wake = append_locked(wq, kind, payload);
 		pushed = true;
-		/*
-		 * Wake the writer for the first record after a quiet spell (it then
-		 * lets more gather for write_behind_delay), and when the queue is a
-		 * quarter full (it then writes at once).
-		 */
-		if ((waiting == 0 && wq->writer_idle) ||
-			(waiting < wq->size / 4 && waiting + need >= wq->size / 4))
-			wake = wq->writer_latch;
 	}
 	LWLockRelease(wq->lock);
 	if (wake)
@@ -243,7 +265,7 @@ wait_for_room(Ring *wq, Size need, double fill_limit)
 
 		LWLockAcquire(wq->lock, LW_SHARED);
 		room = wq->writer_database == MyDatabaseId &&
-			wq->size - (wq->head - wq->tail) >= need &&
+			room_locked(wq) >= need &&
 			(double) (wq->head - wq->tail) <= fill_limit * wq->size;
 		writer = wq->writer_database == MyDatabaseId ? wq->writer_latch : NULL;
 		LWLockRelease(wq->lock);
@@ -264,66 +286,78 @@ wait_for_room(Ring *wq, Size need, double fill_limit)
 	return room;
 }
 
-typedef struct PendingPush
+/* --- records pushed at commit (queue_at_commit.c) ----------------------- */
+
+int
+vt_wq_ring_for(VtWriteKind kind)
 {
-	VtWriteKind kind;
-	StringInfoData payload;
-	void		(*write_now) (StringInfo payload);
-} PendingPush;
-
-static void
-write_now(void *arg)
-{
-	PendingPush *p = arg;
-
-	p->write_now(&p->payload);
-}
-
-static void
-push_at_commit(void *arg)
-{
-	PendingPush *p = arg;
-
-	static LocalTransactionId waited_in = InvalidLocalTransactionId;
-	Ring	   *wq = ring_of(p->kind);
-	bool		may_wait;
+	Ring	   *wq = ring_of(kind);
 
 	if (wq == NULL)
-	{
-		vt_deferred_try(write_now, p);
-		return;
-	}
-	if (try_push(p->kind, &p->payload))
-		return;
+		return -1;
+	return wq == rings[VT_WQ_ROWS] ? VT_WQ_ROWS : VT_WQ_HOT;
+}
 
-	/*
-	 * Full: wait for room once per commit (interrupts are held here, and a
-	 * transaction may queue many records); after that, write synchronously.
-	 */
-	may_wait = waited_in != MyProc->lxid;
-	waited_in = MyProc->lxid;
-	if (!(may_wait && wait_for_room(wq, sizeof(RecordHeader) + p->payload.len, 1.0) &&
-		  try_push(p->kind, &p->payload)))
-	{
-		count_overflow(wq);
-		vt_deferred_try(write_now, p);	/* no room: write it ourselves */
-	}
+Size
+vt_wq_record_size(const StringInfo payload)
+{
+	return record_size(payload);
+}
+
+bool
+vt_wq_reserve(int ring, Size bytes)
+{
+	Ring	   *wq = rings[ring];
+	bool		ok;
+
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	ok = wq->writer_database == MyDatabaseId && room_locked(wq) >= bytes;
+	if (ok)
+		wq->reserved += bytes;
+	LWLockRelease(wq->lock);
+	return ok;
 }
 
 void
-vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
-					 void (*write_now_fn) (StringInfo payload))
+vt_wq_release(int ring, Size bytes)
 {
-	PendingPush *p = vt_deferred_alloc(sizeof(PendingPush));
+	Ring	   *wq = rings[ring];
 
-	p->kind = kind;
-	p->payload.data = vt_deferred_alloc(payload->len + 1);
-	memcpy(p->payload.data, payload->data, payload->len);
-	p->payload.len = payload->len;
-	p->payload.maxlen = payload->len + 1;
-	p->payload.cursor = 0;
-	p->write_now = write_now_fn;
-	vt_defer_until_commit(push_at_commit, p);
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	Assert(wq->reserved >= bytes);
+	wq->reserved -= Min(bytes, wq->reserved);
+	LWLockRelease(wq->lock);
+}
+
+void
+vt_wq_push_reserved(int ring, const VtQueuedWrite *records, int n, Size bytes)
+{
+	Ring	   *wq = rings[ring];
+	Latch	   *wake = NULL;
+	int			i;
+
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	Assert(wq->reserved >= bytes);
+	wq->reserved -= Min(bytes, wq->reserved);
+	for (i = 0; i < n; i++)
+	{
+		Latch	   *w = append_locked(wq, records[i].kind, (StringInfo) &records[i].payload);
+
+		wake = wake ? wake : w;
+	}
+	LWLockRelease(wq->lock);
+	if (wake)
+		SetLatch(wake);
+}
+
+void
+vt_wq_count_overflow(int ring, int n)
+{
+	Ring	   *wq = rings[ring];
+
+	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
+	wq->overflowed += n;
+	LWLockRelease(wq->lock);
 }
 
 bool

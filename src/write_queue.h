@@ -57,15 +57,6 @@ extern uint32 vt_wq_target_id(void);
 extern bool vt_write_behind_active(void);
 
 /*
- * Queue one record at the commit of the current transaction.  A full queue
- * is waited for (up to a second: the writer is behind); if it still cannot
- * take the record, write_now(payload) runs instead, in a subtransaction
- * (deferred.h), so the write still happens.
- */
-extern void vt_wq_push_at_commit(VtWriteKind kind, StringInfo payload,
-								 void (*write_now) (StringInfo payload));
-
-/*
  * Queue one record now, whatever becomes of the calling transaction (hot
  * state applied at once, like the anonymous page counter).  False when the
  * queue cannot take it: the caller writes it itself.
@@ -88,6 +79,23 @@ extern bool vt_wq_wait_written(int timeout_ms);
  */
 #define VT_WQ_ERASURE_WAIT_MS 30000
 extern void vt_wq_require_written(const char *what);
+
+/*
+ * For records pushed at commit (queue_at_commit.h): the ring a kind goes
+ * to (-1: no queue), the bytes a record takes there, and room reserved
+ * before the commit point and filled after it, so that the push itself
+ * cannot fail.  A reservation is granted only while the ring's writer is
+ * attached in this database.
+ */
+extern int	vt_wq_ring_for(VtWriteKind kind);
+extern Size vt_wq_record_size(const StringInfo payload);
+extern bool vt_wq_reserve(int ring, Size bytes);
+extern void vt_wq_release(int ring, Size bytes);
+struct VtQueuedWrite;
+extern void vt_wq_push_reserved(int ring, const struct VtQueuedWrite *records, int n,
+								Size bytes);
+/* records written synchronously because the ring had no room */
+extern void vt_wq_count_overflow(int ring, int n);
 
 /* --- the writers, each for its ring (VT_WQ_ROWS, VT_WQ_HOT) --- */
 

@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "anon_cache.h"
+#include "bgconnect.h"
 #include "events.h"
 #include "guc.h"
 #include "hotstore.h"
@@ -316,7 +317,7 @@ vt_writer_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, on_sigterm);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(vt_worker_database, NULL, 0);
+	vt_bgworker_connect(vt_worker_database);
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "visittrack writer batch",
 									  ALLOCSET_DEFAULT_SIZES);

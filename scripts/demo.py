@@ -58,6 +58,9 @@ USERS = {
               "(KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36"),
 }
 
+# the database's own key prefix (visittrack.redis_prefix is not set here)
+PREFIX = one("SELECT visittrack.status()->'redis'->>'key_prefix'")
+
 heading("1. Signed-in users log in")
 sessions = {}
 for name, (uid, ip, ua) in USERS.items():
@@ -85,7 +88,7 @@ one("SELECT visittrack.log_event(%s, 'post.created', 'New post in Montreal', %s)
 
 heading("3. What Redis holds (as redis-cli or redis-py sees it)")
 for name in USERS:
-    key = "session:" + sessions[name]
+    key = PREFIX + "session:" + sessions[name]
     h = r.hgetall(key)
     print("  %s  TTL %ss" % (key, r.ttl(key)))
     for f in ("user_id", "user_username", "ip_address", "persistent", "is_active",
@@ -93,19 +96,19 @@ for name in USERS:
         print("      %-14s %s" % (f, h.get(f)))
 
 heading("4. session_get reads Redis first, and the table when Redis has no entry")
-r.delete("session:" + sessions["chloe"])
+r.delete(PREFIX + "session:" + sessions["chloe"])
 say("Deleted chloe's Redis entry by hand; session_get still answers, from user_session, and puts the "
     "entry back:")
 print("  " + str(one("SELECT visittrack.session_get(%s)", (sessions["chloe"],))))
-print("  Redis entry back: %s (TTL %ss)" % (r.exists("session:" + sessions["chloe"]) == 1,
-                                            r.ttl("session:" + sessions["chloe"])))
+print("  Redis entry back: %s (TTL %ss)" % (r.exists(PREFIX + "session:" + sessions["chloe"]) == 1,
+                                            r.ttl(PREFIX + "session:" + sessions["chloe"])))
 
 heading("5. Bob logs out")
 one("SELECT visittrack.session_end(%s)", (sessions["bob"],))
 one("SELECT visittrack.log_event(%s, 'logout')", (USERS["bob"][0],))
 say("session_end: is_active = false, ended_at set, Redis entry deleted (exists now: %s). A page "
     "for the ended session is not counted: session_touch returns %s."
-    % (r.exists("session:" + sessions["bob"]) == 1,
+    % (r.exists(PREFIX + "session:" + sessions["bob"]) == 1,
        one("SELECT visittrack.session_touch(%s)", (sessions["bob"],))))
 
 heading("6. A transaction that rolls back leaves nothing behind")
@@ -116,7 +119,7 @@ with conn.cursor() as cur:
     cur.execute("ROLLBACK")
 say("session_start inside a rolled-back transaction: row %s, Redis entry %s."
     % ("present" if one("SELECT count(*) FROM visittrack.user_session WHERE session_id = %s", (sid,))
-       else "absent", "present" if r.exists("session:" + sid) else "absent"))
+       else "absent", "present" if r.exists(PREFIX + "session:" + sid) else "absent"))
 
 heading("7. The tables")
 table("SELECT username, host(ip_address) AS ip, pages_visited AS pages, persistent, is_active,"

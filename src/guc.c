@@ -16,6 +16,7 @@
 
 #include "enrich_guc.h"
 #include "guc.h"
+#include "keyspace.h"
 
 char	   *vt_redis_host = NULL;
 int			vt_redis_port = 6379;
@@ -55,28 +56,16 @@ static const struct config_enum_entry ip_anonymize_options[] = {
 	{NULL, 0, false}
 };
 
-/* Keys must stay plain: printable ASCII, no spaces, at most 64 bytes. */
+/* The prefix grammar that keeps namespaces apart (keyspace.h). */
 static bool
 check_redis_prefix(char **newval, void **extra, GucSource source)
 {
-	const unsigned char *p;
+	const char *why = NULL;
 
-	if (*newval == NULL)
+	if (*newval == NULL || vt_key_prefix_is_valid(*newval, &why))
 		return true;
-	if (strlen(*newval) > 64)
-	{
-		GUC_check_errdetail("The prefix is limited to 64 bytes.");
-		return false;
-	}
-	for (p = (const unsigned char *) *newval; *p; p++)
-	{
-		if (*p <= ' ' || *p >= 0x7f)
-		{
-			GUC_check_errdetail("Use printable ASCII characters without spaces, for example \"myapp:\".");
-			return false;
-		}
-	}
-	return true;
+	GUC_check_errdetail("%s", why);
+	return false;
 }
 
 static void
@@ -115,7 +104,7 @@ vt_define_settings(void)
 							NULL, &vt_redis_retry_interval_ms, 2000, 0, 3600000,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable("visittrack.redis_prefix",
-							   gettext_noop("Prefix put before every Redis key visittrack writes."),
+							   gettext_noop("Prefix put before every Redis key visittrack writes (\"name:\"); empty uses one of the database's own."),
 							   NULL, &vt_redis_prefix, "",
 							   PGC_SUSET, 0, check_redis_prefix, NULL, NULL);
 

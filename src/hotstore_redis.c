@@ -12,7 +12,9 @@
  * ":seen" index lets each visitor leave the window on its own while a busy
  * community keeps the keys alive.  Every multi-step change is one Lua script,
  * so counts stay exact with any number of concurrent backends, and each call
- * costs one round trip.  Keys may carry visittrack.redis_prefix.
+ * costs one round trip.  Every key starts with the prefix of keyspace.h.
+ * Whatever is read back is checked (redis_values.h): a value that is not
+ * what visittrack writes counts as absent, never as an ERROR.
  */
 #include "postgres.h"
 
@@ -22,8 +24,11 @@
 
 #include "guc.h"
 #include "hotstore.h"
+#include "hotstore_redis_replies.h"
 #include "isotime.h"
+#include "keyspace.h"
 #include "redis_client.h"
+#include "redis_values.h"
 
 /* Drops visitors whose last visit is at or before ARGV[1] - ARGV[2] ms. */
 #define LUA_PRUNE_VISITORS \
@@ -69,15 +74,21 @@ static VtRedisScript session_pages_script = {
  * ARGV: 1 session id for a new session, 2 now (ISO, the view's viewed_at),
  * 3 url, 4 referrer ('' = none), 5 ttl ms, 6 fingerprint.  Returns {pages,
  * new?, session id, started_at, landing page, referrer, previous view's
- * viewed_at}.  A hash without a session id (not ours, or damaged) starts
- * over.  last_activity never moves backwards: of two views of one visitor
- * that arrive out of order, the earlier gets no previous view to close.
+ * viewed_at}.  A hash that is not one of ours (no session id, or a session
+ * id, start or count of the wrong shape: HINCRBY would fail on a count that
+ * is not an integer) starts over.  last_activity never moves backwards: of
+ * two views of one visitor that arrive out of order, the earlier gets no
+ * previous view to close.
  */
 #define LUA_ANON_TOUCH \
 	LUA_TS \
 	"local k = KEYS[1]\n" \
 	"local new = 0\n" \
-	"if redis.call('HEXISTS', k, 'session_id') == 0 then\n" \
+	"local h = redis.call('HMGET', k, 'session_id', 'started_at', 'pages_visited')\n" \
+	"local ours = h[1] and #h[1] == 36 and string.match(h[1], '^[%x-]+$')\n" \
+	"  and h[2] and (#h[2] == 20 or #h[2] == 27) and string.match(h[2], '^%d%d%d%d%-%d%d%-%d%dT')\n" \
+	"  and ((not h[3]) or (#h[3] <= 9 and string.match(h[3], '^%d+$')))\n" \
+	"if not ours then\n" \
 	"  redis.call('DEL', k)\n" \
 	"  redis.call('HSET', k, 'session_id', ARGV[1], 'device_fingerprint', ARGV[6],\n" \
 	"             'started_at', ARGV[2], 'landing_page', ARGV[3], 'referrer', ARGV[4],\n" \
@@ -268,8 +279,7 @@ make_key(const char *kind, const char *id, const char *suffix)
 	StringInfoData k;
 
 	initStringInfo(&k);
-	appendStringInfo(&k, "%s%s:%s%s", vt_redis_prefix ? vt_redis_prefix : "", kind, id,
-					 suffix ? suffix : "");
+	appendStringInfo(&k, "%s%s:%s%s", vt_key_prefix(), kind, id, suffix ? suffix : "");
 	return k.data;
 }
 
@@ -287,26 +297,6 @@ community_keys(const char *community_id, const char **keys, size_t *lens)
 		keys[i] = make_key("community", community_id, suffixes[i]);
 		lens[i] = strlen(keys[i]);
 	}
-}
-
-static char *
-reply_string(redisReply *r)
-{
-	if (r == NULL || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
-		return NULL;
-	return pnstrdup(r->str, r->len);
-}
-
-static int64
-reply_int(redisReply *r)
-{
-	if (r == NULL)
-		return 0;
-	if (r->type == REDIS_REPLY_INTEGER)
-		return r->integer;
-	if (r->type == REDIS_REPLY_STRING)
-		return strtoll(r->str, NULL, 10);
-	return 0;
 }
 
 /* Argument list builder for scripts and commands. */
@@ -408,7 +398,7 @@ redis_session_fetch(const char *session_id, HotSession *out, bool *found)
 	size_t		lens[2] = {7, strlen(argv[1])};
 	VtRedisCommand cmd = {2, argv, lens};
 	redisReply *r = vt_redis_command(&cmd);
-	size_t		i;
+	bool		valid;
 
 	if (r == NULL)
 		return false;
@@ -418,40 +408,16 @@ redis_session_fetch(const char *session_id, HotSession *out, bool *found)
 		vt_redis_free(r);
 		return false;
 	}
-	memset(out, 0, sizeof(*out));
 	*found = r->elements > 0;
-	for (i = 0; i + 1 < r->elements; i += 2)
-	{
-		const char *f = r->element[i]->str;
-		char	   *v = reply_string(r->element[i + 1]);
-
-		if (strcmp(f, "session_id") == 0)
-			out->session_id = v;
-		else if (strcmp(f, "user_id") == 0)
-			out->user_id = v;
-		else if (strcmp(f, "user_username") == 0)
-			out->username = v;
-		else if (strcmp(f, "ip_address") == 0)
-			out->ip_address = v;
-		else if (strcmp(f, "device_fingerprint") == 0)
-			out->device_fingerprint = v;
-		else if (strcmp(f, "fast_fingerprint") == 0)
-			out->fast_fingerprint = v;
-		else if (strcmp(f, "persistent") == 0)
-			out->persistent = strcmp(v, "true") == 0;
-		else if (strcmp(f, "is_active") == 0)
-			out->is_active = strcmp(v, "true") == 0;
-		else if (strcmp(f, "started_at") == 0)
-			vt_iso_parse(v, &out->started_at);
-		else if (strcmp(f, "expires_at") == 0)
-			vt_iso_parse(v, &out->expires_at);
-		else if (strcmp(f, "last_activity") == 0)
-			vt_iso_parse(v, &out->last_activity);
-		else if (strcmp(f, "pages_visited") == 0)
-			out->pages_visited = (int32) strtol(v, NULL, 10);
-	}
+	valid = vt_reply_session(r, session_id, out);
 	vt_redis_free(r);
-	/* an entry missing its identity is no entry: let the database answer */
+	/* a damaged entry is no entry: the database answers and refills it */
+	if (*found && !valid)
+	{
+		vt_rv_rejected("a session:{session_id} hash");
+		*found = false;
+	}
+	/* an entry missing its identity is no entry either */
 	if (*found && (out->session_id == NULL || out->user_id == NULL))
 		*found = false;
 	return true;
@@ -559,7 +525,7 @@ anon_touch(HotAnonTouch *t, const HotAnon *local, VtRedisScript *script)
 	size_t		keylen = strlen(key);
 	Args		a = {0};
 	redisReply *r;
-	char	   *previous;
+	bool		valid;
 
 	arg(&a, local ? local->session_id : t->new_session_id);
 	arg(&a, iso_text(t->now));
@@ -579,23 +545,12 @@ anon_touch(HotAnonTouch *t, const HotAnon *local, VtRedisScript *script)
 		vt_redis_free(r);
 		return false;
 	}
-	t->pages_visited = (int32) reply_int(r->element[0]);
-	t->is_new = reply_int(r->element[1]) == 1;
-	t->session_id = reply_string(r->element[2]);
-	if (!vt_iso_parse(r->element[3]->str, &t->started_at))
-		t->started_at = t->now;
-	t->landing_page = reply_string(r->element[4]);
-	t->first_referrer = reply_string(r->element[5]);
-	if (t->first_referrer && t->first_referrer[0] == '\0')
-		t->first_referrer = NULL;
-	previous = reply_string(r->element[6]);
+	valid = vt_reply_anon_touch(r, t);
 	vt_redis_free(r);
-
-	if (previous == NULL || !vt_iso_parse(previous, &t->prev_view_at))
-		t->prev_view_at = 0;
-	/* a session id that is not ours would fail later as a uuid: a miss */
-	return t->session_id != NULL && strlen(t->session_id) == 36 &&
-		strspn(t->session_id, "0123456789abcdef-") == 36;
+	/* not ours: the view is counted in PostgreSQL, whose merge repairs the key */
+	if (!valid)
+		vt_rv_rejected("an anon_session:{fingerprint} hash");
+	return valid;
 }
 
 static bool
@@ -623,7 +578,7 @@ redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 	size_t		lens[2] = {7, strlen(argv[1])};
 	VtRedisCommand cmd = {2, argv, lens};
 	redisReply *r = vt_redis_command(&cmd);
-	size_t		i;
+	bool		valid;
 
 	if (r == NULL)
 		return false;
@@ -633,33 +588,12 @@ redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *f
 		vt_redis_free(r);
 		return false;
 	}
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i + 1 < r->elements; i += 2)
-	{
-		const char *f = r->element[i]->str;
-		char	   *v = reply_string(r->element[i + 1]);
-
-		if (strcmp(f, "session_id") == 0)
-			out->session_id = v;
-		else if (strcmp(f, "started_at") == 0)
-			vt_iso_parse(v, &out->started_at);
-		else if (strcmp(f, "last_activity") == 0)
-		{
-			vt_iso_parse(v, &out->last_activity);
-			out->last_view_at = out->last_activity;
-		}
-		else if (strcmp(f, "pages_visited") == 0)
-			out->pages_visited = (int32) strtol(v, NULL, 10);
-		else if (strcmp(f, "current_page") == 0)
-			out->current_page = v;
-		else if (strcmp(f, "landing_page") == 0)
-			out->landing_page = v;
-		else if (strcmp(f, "referrer") == 0)
-			out->referrer = v[0] ? v : NULL;
-	}
+	valid = vt_reply_anon(r, out);
 	vt_redis_free(r);
 	out->fingerprint = pstrdup(fingerprint);
-	*found = out->session_id != NULL && out->pages_visited > 0;
+	if (!valid)
+		vt_rv_rejected("an anon_session:{fingerprint} hash");
+	*found = valid && out->session_id != NULL && out->pages_visited > 0;
 	return true;
 }
 
@@ -791,6 +725,9 @@ redis_visit_counts(const char *community_id, TimestampTz now, int window_seconds
 	size_t		keylens[4];
 	Args		a = {0};
 	redisReply *r;
+	int64		n_auth;
+	int64		n_anon;
+	bool		ok;
 
 	community_keys(community_id, keys, keylens);
 	arg(&a, int_text(vt_epoch_ms(now)));
@@ -804,9 +741,16 @@ redis_visit_counts(const char *community_id, TimestampTz now, int window_seconds
 		vt_redis_free(r);
 		return false;
 	}
-	*authenticated = (int) reply_int(r->element[0]);
-	*anonymous = (int) reply_int(r->element[1]);
+	ok = vt_reply_int(r->element[0], 0, PG_INT32_MAX, &n_auth) &&
+		vt_reply_int(r->element[1], 0, PG_INT32_MAX, &n_anon);
 	vt_redis_free(r);
+	if (!ok)
+	{
+		vt_rv_rejected("the visitor counts of a community");
+		return false;
+	}
+	*authenticated = (int) n_auth;
+	*anonymous = (int) n_anon;
 	return true;
 }
 
@@ -831,13 +775,16 @@ redis_visitors(const char *community_id, TimestampTz now, int window_seconds, Li
 		vt_redis_free(r);
 		return false;
 	}
+	/* each entry becomes a jsonb: one that jsonb_in would refuse is left out */
 	*out = NIL;
 	for (i = 0; i < r->elements; i++)
 	{
-		char	   *s = reply_string(r->element[i]);
+		redisReply *e = r->element[i];
 
-		if (s)
-			*out = lappend(*out, s);
+		if (vt_reply_is_string(e) && vt_rv_is_flat_json_object(e->str, e->len))
+			*out = lappend(*out, pnstrdup(e->str, e->len));
+		else
+			vt_rv_rejected("an entry of a community:{id}:visitors hash");
 	}
 	vt_redis_free(r);
 	return true;
@@ -846,14 +793,16 @@ redis_visitors(const char *community_id, TimestampTz now, int window_seconds, Li
 /*
  * Remove one visitor from every community.  Erasure is rare, so SCAN over
  * the ":seen" indexes is acceptable; each hit is cleaned by one script.
+ * The prefix is escaped in the pattern: a prefix such as "x[1]:" is a
+ * name, not a glob.
  */
 static bool
 redis_visitor_forget(const char *visitor_key, int64 *removed)
 {
-	char	   *pattern = make_key("community", "*", ":visitors:seen");
+	const char *head = make_key("community", "", NULL);
+	const char *tail = ":visitors:seen";
+	char	   *pattern = psprintf("%s*%s", vt_key_glob_escape(head), tail);
 	char		cursor[32] = "0";
-	size_t		prefix_len = strlen(vt_redis_prefix ? vt_redis_prefix : "") + strlen("community:");
-	size_t		suffix_len = strlen(":visitors:seen");
 
 	*removed = 0;
 	do
@@ -864,23 +813,28 @@ redis_visitor_forget(const char *visitor_key, int64 *removed)
 		redisReply *r = vt_redis_command(&cmd);
 		List	   *ids = NIL;
 		ListCell   *lc;
+		int64		next;
 		size_t		i;
 
 		if (r == NULL)
 			return false;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+			!vt_reply_is_string(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
+			r->element[0]->len >= sizeof(cursor) ||
+			!vt_rv_int(r->element[0]->str, r->element[0]->len, 0, PG_INT64_MAX, &next))
 		{
 			vt_redis_reply_is_error(r, "a key scan");
 			vt_redis_free(r);
 			return false;
 		}
-		strlcpy(cursor, r->element[0]->str, sizeof(cursor));
+		memcpy(cursor, r->element[0]->str, r->element[0]->len);
+		cursor[r->element[0]->len] = '\0';
 		for (i = 0; i < r->element[1]->elements; i++)
 		{
-			redisReply *k = r->element[1]->element[i];
+			char	   *id = vt_reply_community_of_seen_key(r->element[1]->element[i], head, tail);
 
-			if (k->len > prefix_len + suffix_len)
-				ids = lappend(ids, pnstrdup(k->str + prefix_len, k->len - prefix_len - suffix_len));
+			if (id)
+				ids = lappend(ids, id);
 		}
 		vt_redis_free(r);
 
@@ -890,12 +844,19 @@ redis_visitor_forget(const char *visitor_key, int64 *removed)
 			size_t		keylens[4];
 			size_t		arglen = strlen(visitor_key);
 			redisReply *fr;
+			int64		n;
 
 			community_keys(lfirst(lc), keys, keylens);
 			fr = vt_redis_eval(&visitor_forget_script, 4, keys, keylens, 1, &visitor_key, &arglen);
 			if (fr == NULL)
 				return false;
-			*removed += reply_int(fr);
+			if (!vt_reply_int(fr, 0, 1, &n))
+			{
+				vt_redis_reply_is_error(fr, "removing a visitor");
+				vt_redis_free(fr);
+				return false;
+			}
+			*removed += n;
 			vt_redis_free(fr);
 		}
 	} while (strcmp(cursor, "0") != 0);

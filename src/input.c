@@ -32,22 +32,27 @@ vt_text_arg(FunctionCallInfo fcinfo, int argno)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/*
+ * A strict alphabet: no ':' (the key separator), no glob character (SCAN
+ * patterns), no '{' or '}' (Redis Cluster hash tags), nothing to escape.
+ */
 void
 vt_check_key_id(const char *value, const char *argname)
 {
 	size_t		len = strlen(value);
-	const unsigned char *p;
+	const char *p;
 
 	if (len == 0 || len > VT_MAX_ID_LENGTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s: length %zu is outside 1..%d", argname, len, VT_MAX_ID_LENGTH)));
-	for (p = (const unsigned char *) value; *p; p++)
+	for (p = value; *p; p++)
 	{
-		if (*p <= ' ' || *p >= 0x7f)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid %s: it contains a space, control or non-ASCII character", argname),
+					 errmsg("invalid %s: only letters, digits, \"-\", \"_\" and \".\" are allowed", argname),
 					 errhint("Pass the session id that session_start() returned.")));
 	}
 }

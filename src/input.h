@@ -23,8 +23,9 @@ extern void vt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 extern char *vt_text_arg(FunctionCallInfo fcinfo, int argno);
 
 /*
- * An identifier used in Redis keys (session id): 1..128 printable ASCII
- * characters, no spaces.  ERROR otherwise.
+ * An identifier used in Redis keys (session id): 1..128 letters, digits,
+ * '-', '_' or '.', so that it never holds a key separator or a glob
+ * character.  ERROR otherwise.
  */
 extern void vt_check_key_id(const char *value, const char *argname);
 

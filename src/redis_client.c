@@ -31,6 +31,7 @@
 #include "utils/wait_event.h"
 
 #include "guc.h"
+#include "keyspace.h"
 #include "redis_client.h"
 #include "state.h"
 
@@ -330,7 +331,7 @@ handshake(TimestampTz deadline)
 		select_len[1] = strlen(db);
 		cmds[n++] = (VtRedisCommand) {2, select_argv, select_len};
 	}
-	snprintf(key, sizeof(key), "%svisittrack:epoch", vt_redis_prefix ? vt_redis_prefix : "");
+	snprintf(key, sizeof(key), "%svisittrack:epoch", vt_key_prefix());
 	if (!pg_strong_random(random, sizeof(random)))
 		memset(random, 0, sizeof(random));
 	{

@@ -23,6 +23,7 @@ typedef enum VtCounter
 	VT_SESSIONS_STARTED,
 	VT_COMMUNITY_VISITS,
 	VT_EVENTS_LOGGED,
+	VT_REDIS_REJECTED,			/* values read from Redis and ignored (redis_values.h) */
 	VT_COUNTER_COUNT
 } VtCounter;
 

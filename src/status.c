@@ -14,6 +14,7 @@
 #include "guc.h"
 #include "isotime.h"
 #include "jsonbuf.h"
+#include "keyspace.h"
 #include "redis_client.h"
 #include "spi_util.h"
 #include "state.h"
@@ -70,6 +71,7 @@ vt_status(PG_FUNCTION_ARGS)
 	vt_json_bool(&b, "configured", vt_redis_configured());
 	vt_json_text(&b, "host", nonempty(vt_redis_host));
 	vt_json_int(&b, "port", vt_redis_port);
+	vt_json_text(&b, "key_prefix", vt_key_prefix());
 	vt_json_bool(&b, "up", vt_redis_configured() && h.up);
 	vt_json_bool(&b, "connected", vt_redis_connected());
 	vt_json_time(&b, "since", h.since);

@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "guc.h"
+#include "keyspace.h"
 #include "write_queue.h"
 
 typedef struct RecordHeader
@@ -138,7 +139,7 @@ vt_wq_target_id(void)
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "%s|%d|%d|%s", vt_redis_host ? vt_redis_host : "",
-					 vt_redis_port, vt_redis_db, vt_redis_prefix ? vt_redis_prefix : "");
+					 vt_redis_port, vt_redis_db, vt_key_prefix());
 	id = hash_bytes((const unsigned char *) b.data, b.len);
 	pfree(b.data);
 	return id;

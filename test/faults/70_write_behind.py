@@ -34,7 +34,7 @@ def wait_for(predicate, seconds):
 
 
 def redis_session(fingerprint):
-    prefix = vt.one(conn, "SELECT current_setting('visittrack.redis_prefix')")
+    prefix = vt.one(conn, "SELECT visittrack.status()->'redis'->>'key_prefix'")
     return tuple(vt.redis_client().hmget(prefix + "anon_session:" + fingerprint, "pages_visited", "session_id"))
 
 

@@ -30,9 +30,16 @@ BEGIN
     RETURN QUERY SELECT line FROM redis_output ORDER BY n;
 END $$;
 
--- A key with the configured prefix.
+-- The key prefix in force: the configured one, else the database's own.
+CREATE OR REPLACE FUNCTION vt_test.prefix() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('visittrack.redis_prefix'), ''),
+                    visittrack.status()->'redis'->>'key_prefix')
+$$;
+
+-- A key with the prefix in force.
 CREATE OR REPLACE FUNCTION vt_test.key(name text) RETURNS text
-LANGUAGE sql STABLE AS $$ SELECT current_setting('visittrack.redis_prefix') || name $$;
+LANGUAGE sql STABLE AS $$ SELECT vt_test.prefix() || name $$;
 
 -- One Redis reply line (first line of the output).
 CREATE OR REPLACE FUNCTION vt_test.redis1(VARIADIC args text[]) RETURNS text
@@ -42,10 +49,11 @@ LANGUAGE sql AS $$ SELECT r FROM vt_test.redis(VARIADIC args) r LIMIT 1 $$;
 CREATE OR REPLACE FUNCTION vt_test.hget(key text, field text) RETURNS text
 LANGUAGE sql AS $$ SELECT vt_test.redis1('HGET', vt_test.key(key), field) $$;
 
--- Keys matching a pattern (prefix added), sorted.
+-- Keys matching a pattern (prefix added, its glob characters escaped), sorted.
 CREATE OR REPLACE FUNCTION vt_test.keys(pattern text) RETURNS SETOF text
 LANGUAGE sql AS $$
-    SELECT k FROM vt_test.redis('KEYS', vt_test.key(pattern)) k WHERE k <> '' ORDER BY 1
+    SELECT k FROM vt_test.redis('KEYS', regexp_replace(vt_test.prefix(), '([][*?\\])', '\\\1', 'g') || pattern) k
+     WHERE k <> '' ORDER BY 1
 $$;
 
 -- Delete every key with the configured prefix.

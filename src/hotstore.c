@@ -231,7 +231,7 @@ anon_touch_uncached(HotAnonTouch *t)
 		ok = found ? redis->anon_touch_merged(t, &local) : redis->anon_touch(t);
 		if (ok && found)
 			vt_hotstore_local.anon_remove(t->fingerprint);
-		reset_at = vt_redis_reset_at();
+		reset_at = vt_redis_reset_at(vt_redis_namespace());
 		if (ok && t->is_new && reset_at != 0 &&
 			t->now - reset_at < (int64) t->ttl_seconds * USECS_PER_SEC &&
 			vt_hotstore_local.anon_from_views(t->fingerprint, t->ttl_seconds, &local))

@@ -58,6 +58,15 @@ target_of_settings(void)
 	return hash_combine(h, (uint32) vt_redis_db);
 }
 
+uint32
+vt_redis_namespace(void)
+{
+	const char *prefix = vt_key_prefix();
+
+	return hash_combine(target_of_settings(),
+						hash_bytes((const unsigned char *) prefix, strlen(prefix)));
+}
+
 static uint32
 credentials_of_settings(void)
 {
@@ -369,7 +378,7 @@ handshake(TimestampTz deadline)
 	if (!ok)
 		return connection_failed(false, "Redis refused the connection set-up: %s", message);
 	if (epoch != 0)
-		vt_redis_epoch_seen(epoch);
+		vt_redis_epoch_seen(vt_redis_namespace(), epoch);
 	return true;
 }
 

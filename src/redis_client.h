@@ -31,6 +31,9 @@ typedef struct VtRedisScript
 /* Is a Redis server configured (visittrack.redis_host not empty)? */
 extern bool vt_redis_configured(void);
 
+/* The key namespace in use: server (host, port, db) and key prefix, hashed. */
+extern uint32 vt_redis_namespace(void);
+
 /*
  * Should this call try Redis now?  False when unconfigured, or while Redis
  * is known to be down and the retry interval has not passed.

@@ -24,6 +24,23 @@
 
 #include "state.h"
 
+/*
+ * The data-epoch marker is kept per key namespace (Redis server and key
+ * prefix: each database has its own by default), so that backends of two
+ * databases sharing one Redis do not take each other's markers for a Redis
+ * that lost its data.  Slots are read without a lock; taken and changed
+ * under the LWLock.  With more namespaces than slots, the least recently
+ * changed slot is reused (its namespace then sees no reset once).
+ */
+#define VT_EPOCH_SLOTS 16
+typedef struct VtEpochSlot
+{
+	pg_atomic_uint32 ns;		/* namespace hash; 0 free */
+	pg_atomic_uint64 epoch;		/* marker value last seen */
+	pg_atomic_uint64 reset_at;	/* TimestampTz; 0 never */
+	pg_atomic_uint64 changed_at;	/* TimestampTz */
+} VtEpochSlot;
+
 typedef struct VtShared
 {
 	LWLock	   *lock;
@@ -32,8 +49,7 @@ typedef struct VtShared
 	pg_atomic_uint32 redis_up;
 	pg_atomic_uint32 redis_target;
 	pg_atomic_uint64 redis_retry_at;	/* TimestampTz */
-	pg_atomic_uint64 redis_epoch;	/* marker value last seen; 0 none */
-	pg_atomic_uint64 redis_reset_at;	/* TimestampTz; 0 never */
+	VtEpochSlot epochs[VT_EPOCH_SLOTS];	/* per key namespace; see below */
 	TimestampTz redis_since;
 	TimestampTz redis_error_at;
 	char		redis_error[256];
@@ -82,8 +98,13 @@ init_record(VtShared *s)
 	pg_atomic_init_u32(&s->redis_up, 1);
 	pg_atomic_init_u32(&s->redis_target, 0);
 	pg_atomic_init_u64(&s->redis_retry_at, 0);
-	pg_atomic_init_u64(&s->redis_epoch, 0);
-	pg_atomic_init_u64(&s->redis_reset_at, 0);
+	for (i = 0; i < VT_EPOCH_SLOTS; i++)
+	{
+		pg_atomic_init_u32(&s->epochs[i].ns, 0);
+		pg_atomic_init_u64(&s->epochs[i].epoch, 0);
+		pg_atomic_init_u64(&s->epochs[i].reset_at, 0);
+		pg_atomic_init_u64(&s->epochs[i].changed_at, 0);
+	}
 	s->redis_since = 0;
 	s->redis_error_at = 0;
 	s->redis_error[0] = '\0';
@@ -271,22 +292,61 @@ vt_redis_health_ok(uint32 target)
 		vt_worker_wake();
 }
 
+static VtEpochSlot *
+epoch_slot(VtShared *s, uint32 ns)
+{
+	int			i;
+
+	for (i = 0; i < VT_EPOCH_SLOTS; i++)
+		if (pg_atomic_read_u32(&s->epochs[i].ns) == ns)
+			return &s->epochs[i];
+	return NULL;
+}
+
 void
-vt_redis_epoch_seen(uint64 epoch)
+vt_redis_epoch_seen(uint32 ns, uint64 epoch)
 {
 	VtShared   *s = state();
-	uint64		known = pg_atomic_read_u64(&s->redis_epoch);
+	VtEpochSlot *slot;
+	uint64		now = (uint64) GetCurrentTimestamp();
 
-	if (known == epoch)
+	if (ns == 0)
+		ns = 1;					/* 0 marks a free slot */
+	slot = epoch_slot(s, ns);
+	if (slot != NULL && pg_atomic_read_u64(&slot->epoch) == epoch)
 		return;
-	if (pg_atomic_compare_exchange_u64(&s->redis_epoch, &known, epoch) && known != 0)
-		pg_atomic_write_u64(&s->redis_reset_at, (uint64) GetCurrentTimestamp());
+	lock_state(LW_EXCLUSIVE);
+	slot = epoch_slot(s, ns);
+	if (slot == NULL)
+	{
+		int			i;
+
+		/* first time seen: a free slot, or the least recently changed */
+		slot = &s->epochs[0];
+		for (i = 0; i < VT_EPOCH_SLOTS; i++)
+			if (pg_atomic_read_u64(&s->epochs[i].changed_at) <
+				pg_atomic_read_u64(&slot->changed_at))
+				slot = &s->epochs[i];
+		pg_atomic_write_u64(&slot->reset_at, 0);
+		pg_atomic_write_u64(&slot->epoch, epoch);
+		pg_atomic_write_u32(&slot->ns, ns);
+	}
+	else if (pg_atomic_read_u64(&slot->epoch) != epoch)
+	{
+		/* the marker changed: Redis lost this namespace's data */
+		pg_atomic_write_u64(&slot->epoch, epoch);
+		pg_atomic_write_u64(&slot->reset_at, now);
+	}
+	pg_atomic_write_u64(&slot->changed_at, now);
+	unlock_state();
 }
 
 TimestampTz
-vt_redis_reset_at(void)
+vt_redis_reset_at(uint32 ns)
 {
-	return (TimestampTz) pg_atomic_read_u64(&state()->redis_reset_at);
+	VtEpochSlot *slot = epoch_slot(state(), ns == 0 ? 1 : ns);
+
+	return slot ? (TimestampTz) pg_atomic_read_u64(&slot->reset_at) : 0;
 }
 
 void

@@ -60,9 +60,11 @@ extern void vt_redis_health_snapshot(VtRedisHealth *out);
 /*
  * Redis data epochs: a marker that each new connection reads tells whether
  * Redis lost its data (restarted empty, flushed) since it was last seen.
+ * Kept per key namespace ns (the server and the key prefix:
+ * vt_redis_namespace()).
  */
-extern void vt_redis_epoch_seen(uint64 epoch);
-extern TimestampTz vt_redis_reset_at(void);	/* 0: never seen a reset */
+extern void vt_redis_epoch_seen(uint32 ns, uint64 epoch);
+extern TimestampTz vt_redis_reset_at(uint32 ns);	/* 0: never seen a reset */
 
 /*
  * Hot state written to PostgreSQL while Redis was configured but out of

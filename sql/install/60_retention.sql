@@ -25,7 +25,7 @@ CREATE FUNCTION cleanup_anonymous_data(retention interval DEFAULT NULL,
                                        exact boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 SET lock_timeout = '5s'
 AS $$
 DECLARE
@@ -109,7 +109,7 @@ COMMENT ON FUNCTION cleanup_anonymous_data(interval, boolean) IS
 CREATE FUNCTION cron_job_specs(target_database name)
 RETURNS TABLE (job_name text, schedule text, command text, database text)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
     SELECT 'visittrack-' || j.task
                || CASE WHEN j.per_database AND target_database <> current_database()
@@ -137,7 +137,7 @@ COMMENT ON FUNCTION cron_job_specs(name) IS
 CREATE FUNCTION require_pg_cron()
 RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     cron_db text := current_setting('cron.database_name', true);
@@ -166,7 +166,7 @@ $$;
 CREATE FUNCTION schedule_jobs(target_database name DEFAULT current_database())
 RETURNS TABLE (job_name text, schedule text, command text, database text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     j record;
@@ -209,7 +209,7 @@ COMMENT ON FUNCTION schedule_jobs(name) IS
 CREATE FUNCTION unschedule_jobs(target_database name DEFAULT current_database())
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     j record;

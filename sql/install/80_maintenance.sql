@@ -12,11 +12,14 @@
 -- default partition just before the attach fails its partition check just
 -- after).  Days before tomorrow, e.g. the day of installation, stay in the
 -- default partition unless asked for explicitly, at a quiet time.
-CREATE FUNCTION ensure_partitions(first_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 1,
-                                  last_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 7)
+--
+-- The defaults are qualified like the bodies, so that they read the same
+-- whatever search_path the extension is installed or updated under.
+CREATE FUNCTION ensure_partitions(first_day date DEFAULT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.+) 1,
+                                  last_day date DEFAULT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.+) 7)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     t record;
@@ -83,7 +86,7 @@ COMMENT ON FUNCTION ensure_partitions(date, date) IS
 CREATE FUNCTION purge_hot_state()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     w record := visittrack.windows();
@@ -106,7 +109,7 @@ COMMENT ON FUNCTION purge_hot_state() IS
 CREATE FUNCTION grant_application_role(role_name name)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     f regprocedure;

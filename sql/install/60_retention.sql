@@ -13,9 +13,12 @@
 -- (the daily pg_cron job) the count of a dropped partition is the planner's
 -- statistics (pg_class.reltuples, kept by autovacuum), and the cost is flat.  Deletes run
 -- first and drops last: the ACCESS EXCLUSIVE locks that DROP takes on the
--- parent tables (held until commit) then last a few milliseconds only.  A
--- drop that cannot get its lock within lock_timeout (5 s) is skipped with a
--- warning and done by the next run.
+-- parent tables (held until commit) then last a few milliseconds only.
+--
+-- Like ensure_partitions, it never makes page views queue behind it: every
+-- lock waits at most visittrack.maintenance_lock_timeout (100 ms).  A drop
+-- or delete whose lock is not free in time (a report reading the table,
+-- say) is skipped, logged at LOG level and done by the next run.
 --
 -- retention NULL (the default) means visittrack.anon_retention (90 days
 -- unless set otherwise).  An explicit retention must be at least one day and
@@ -26,7 +29,7 @@ CREATE FUNCTION cleanup_anonymous_data(retention interval DEFAULT NULL,
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, visittrack, pg_temp
-SET lock_timeout = '5s'
+SET lock_timeout = '100ms'
 AS $$
 DECLARE
     cutoff timestamptz;
@@ -48,6 +51,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     cutoff := now() - retention;
+    IF current_setting('visittrack.maintenance_lock_timeout', true) <> '' THEN
+        PERFORM set_config('lock_timeout',
+                           current_setting('visittrack.maintenance_lock_timeout'), true);
+    END IF;
 
     FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
                                    ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
@@ -68,10 +75,15 @@ BEGIN
                 to_drop := to_drop || p.relname::text;
             ELSIF p.is_default OR p.lower_bound < cutoff THEN
                 -- the boundary day, and rows of days without a partition
-                EXECUTE format('DELETE FROM visittrack.%I WHERE %I < $1', p.relname, t.col)
-                    USING cutoff;
-                GET DIAGNOSTICS n = ROW_COUNT;
-                removed := removed + n;
+                BEGIN
+                    EXECUTE format('DELETE FROM visittrack.%I WHERE %I < $1', p.relname, t.col)
+                        USING cutoff;
+                    GET DIAGNOSTICS n = ROW_COUNT;
+                    removed := removed + n;
+                EXCEPTION WHEN lock_not_available THEN
+                    RAISE LOG 'visittrack: old rows of % were not deleted: %', p.relname, SQLERRM
+                        USING HINT = 'The next cleanup_anonymous_data() run deletes them.';
+                END;
             END IF;
         END LOOP;
     END LOOP;
@@ -92,7 +104,7 @@ BEGIN
             EXECUTE format('DROP TABLE visittrack.%I', part);
             removed := removed + n;
         EXCEPTION WHEN lock_not_available THEN
-            RAISE WARNING 'visittrack: partition % was not dropped: it is in use', part
+            RAISE LOG 'visittrack: partition % was not dropped: %', part, SQLERRM
                 USING HINT = 'The next cleanup_anonymous_data() run drops it.';
         END;
     END LOOP;

@@ -136,9 +136,14 @@ AS $$
          'SELECT visittrack.end_expired_sessions(); SELECT visittrack.finalize_anonymous_sessions(); '
          'SELECT visittrack.reconcile_hot_state(); SELECT visittrack.purge_hot_state(); '
          'SELECT visittrack.enrich_pending()'),
+        -- pg_cron runs this as the job's owner (a superuser) under the
+        -- search_path of the pg_cron database and that role: every function
+        -- and operator is named with its schema.
         (4, 'cron-history', false, '30 0 * * *',
-         'DELETE FROM cron.job_run_details WHERE end_time < now() - interval ''7 days'' '
-         'AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE ''visittrack-%'')')
+         'DELETE FROM cron.job_run_details '
+         'WHERE end_time OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval ''7 days'') '
+         'AND jobid OPERATOR(pg_catalog.=) ANY (SELECT jobid FROM cron.job '
+         'WHERE jobname OPERATOR(pg_catalog.~~) ''visittrack-%'')')
       ) AS j(n, task, per_database, schedule, command)
      ORDER BY j.n
 $$;

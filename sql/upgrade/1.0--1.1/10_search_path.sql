@@ -15,7 +15,6 @@ ALTER FUNCTION conversion_sessions(integer) SET search_path = pg_catalog, visitt
 ALTER FUNCTION conversion_landing_pages(integer, integer) SET search_path = pg_catalog, visittrack, pg_temp;
 ALTER FUNCTION conversion_referrers(integer, integer) SET search_path = pg_catalog, visittrack, pg_temp;
 ALTER FUNCTION session_duration_comparison(integer) SET search_path = pg_catalog, visittrack, pg_temp;
-ALTER FUNCTION cron_job_specs(name) SET search_path = pg_catalog, visittrack, pg_temp;
 ALTER FUNCTION require_pg_cron() SET search_path = pg_catalog, visittrack, pg_temp;
 ALTER FUNCTION schedule_jobs(name) SET search_path = pg_catalog, visittrack, pg_temp;
 ALTER FUNCTION unschedule_jobs(name) SET search_path = pg_catalog, visittrack, pg_temp;
@@ -62,3 +61,36 @@ BEGIN
 END
 $$;
 
+
+-- The history job's command names every function and operator with its
+-- schema (pg_cron runs it under the search_path of its database and role);
+-- schedule_jobs() registers it anew.
+CREATE OR REPLACE FUNCTION cron_job_specs(target_database name)
+RETURNS TABLE (job_name text, schedule text, command text, database text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, visittrack, pg_temp
+AS $$
+    SELECT 'visittrack-' || j.task
+               || CASE WHEN j.per_database AND target_database <> current_database()
+                       THEN '@' || target_database ELSE '' END,
+           j.schedule, j.command,
+           CASE WHEN j.per_database THEN target_database ELSE current_database() END::text
+      FROM (VALUES
+        (1, 'aggregate', true, '10 0 * * *', 'SELECT visittrack.aggregate_page_analytics()'),
+        (2, 'cleanup', true, '20 0 * * *',
+         'SELECT visittrack.ensure_partitions(); SELECT visittrack.cleanup_anonymous_data(exact => false)'),
+        (3, 'finalize', true, '* * * * *',
+         'SELECT visittrack.end_expired_sessions(); SELECT visittrack.finalize_anonymous_sessions(); '
+         'SELECT visittrack.reconcile_hot_state(); SELECT visittrack.purge_hot_state(); '
+         'SELECT visittrack.enrich_pending()'),
+        -- pg_cron runs this as the job's owner (a superuser) under the
+        -- search_path of the pg_cron database and that role: every function
+        -- and operator is named with its schema.
+        (4, 'cron-history', false, '30 0 * * *',
+         'DELETE FROM cron.job_run_details '
+         'WHERE end_time OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval ''7 days'') '
+         'AND jobid OPERATOR(pg_catalog.=) ANY (SELECT jobid FROM cron.job '
+         'WHERE jobname OPERATOR(pg_catalog.~~) ''visittrack-%'')')
+      ) AS j(n, task, per_database, schedule, command)
+     ORDER BY j.n
+$$;

@@ -1,2 +1,12 @@
 -- visittrack install script, assembled at build time from sql/install/*.sql.
 \echo Use "CREATE EXTENSION visittrack" to load this file. \quit
+--
+-- Every SQL and PL/pgSQL function carries SET search_path = pg_catalog,
+-- visittrack, pg_temp, so that no name in it resolves through a schema the
+-- caller, a role or the database owner controls: pg_temp comes last because
+-- unlisted it is searched first for tables, views and types (a caller's
+-- temporary view named like one of our tables would otherwise run the
+-- caller's functions as the function's owner).  The SET also keeps SQL
+-- functions from being inlined into the caller's query, where their bodies
+-- would be parsed under the caller's search_path.  The security_paths
+-- regression test lists any function without it.

@@ -14,6 +14,7 @@ COMMENT ON FUNCTION windows() IS
 CREATE FUNCTION application_functions()
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
     SELECT ARRAY['fingerprint', 'session_start', 'session_touch', 'session_end',
                  'session_get', 'log_event', 'community_visit', 'visitor_stats',

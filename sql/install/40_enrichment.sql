@@ -62,7 +62,7 @@ CREATE INDEX anonymous_session_unenriched_idx
 CREATE FUNCTION enrich_pending(max_rows integer DEFAULT 1000)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     signed_in integer;

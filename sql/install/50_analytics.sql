@@ -73,10 +73,13 @@ CREATE AGGREGATE collect_page_day(authenticated boolean, anon_session uuid, user
 COMMENT ON AGGREGATE collect_page_day(boolean, uuid, text, text, uuid, text, text, timestamptz, bigint, integer) IS
 'one-pass rollup of a day''s page views per URL path (used by aggregate_page_analytics)';
 
--- The UTC day before today.
+-- The UTC day before today.  Not inlined (the SET): inlined, "date - 1"
+-- would resolve through the search_path of the caller's query, e.g. in
+-- aggregate_page_analytics()'s default argument.
 CREATE FUNCTION utc_yesterday()
 RETURNS date
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$ SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::date - 1 $$;
 COMMENT ON FUNCTION utc_yesterday() IS 'yesterday as a UTC day (the default day of aggregate_page_analytics)';
 
@@ -84,10 +87,10 @@ COMMENT ON FUNCTION utc_yesterday() IS 'yesterday as a UTC day (the default day 
 -- and user_page_view, bots left out.  Delete and insert happen in the
 -- caller's transaction, so readers see either the old or the new rows;
 -- concurrent runs for the same day wait for each other.  Returns rows written.
-CREATE FUNCTION aggregate_page_analytics(day date DEFAULT utc_yesterday())
+CREATE FUNCTION aggregate_page_analytics(day date DEFAULT visittrack.utc_yesterday())
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 SET jit = off
 AS $$
 DECLARE
@@ -174,6 +177,7 @@ COMMENT ON FUNCTION aggregate_page_analytics(date) IS
 CREATE FUNCTION check_range(value integer, name text, lowest integer, highest integer)
 RETURNS integer
 LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 BEGIN
     IF value IS NULL THEN
@@ -197,11 +201,15 @@ CREATE FUNCTION top_pages(days integer DEFAULT 7, max_rows integer DEFAULT 10)
 RETURNS TABLE (url_path text, page_type text, total_views bigint, anonymous_views bigint,
                authenticated_views bigint, unique_visitors bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
+DECLARE
+    since date;
 BEGIN
     PERFORM check_range(days, 'days', 1, 3660);
     PERFORM check_range(max_rows, 'max_rows', 1, 10000);
+    -- once, not per row: utc_yesterday() is not inlined
+    since := utc_yesterday() + 1 - days;
     RETURN QUERY
     WITH per_path AS (
         SELECT p.url_path, sum(p.total_views)::bigint AS total_views,
@@ -209,12 +217,12 @@ BEGIN
                sum(p.authenticated_views)::bigint AS authenticated_views,
                sum(p.unique_visitors)::bigint AS unique_visitors
           FROM page_analytics p
-         WHERE p.date >= utc_yesterday() + 1 - days
+         WHERE p.date >= since
          GROUP BY p.url_path
     ), per_type AS (
         SELECT DISTINCT ON (p.url_path) p.url_path, p.page_type
           FROM page_analytics p
-         WHERE p.date >= utc_yesterday() + 1 - days AND p.page_type IS NOT NULL
+         WHERE p.date >= since AND p.page_type IS NOT NULL
          GROUP BY p.url_path, p.page_type
          ORDER BY p.url_path, sum(p.total_views) DESC, p.page_type
     )
@@ -236,7 +244,7 @@ RETURNS TABLE (sessions bigint, conversions bigint, conversion_rate numeric,
                avg_pages_before_signup numeric, avg_duration_seconds numeric,
                top_landing_page text, top_referrer text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 BEGIN
     PERFORM check_range(days, 'days', 1, 3660);
@@ -263,7 +271,7 @@ CREATE FUNCTION conversion_sessions(days integer)
 RETURNS TABLE (landing_page text, referrer text, pages_visited integer,
                duration_seconds numeric, converted boolean)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
     SELECT COALESCE(NULLIF(split_part(split_part(a.landing_page, '?', 1), '#', 1), ''), '(unknown)'),
            CASE WHEN a.referrer IS NULL OR a.referrer = '' THEN '(direct)'
@@ -284,7 +292,7 @@ COMMENT ON FUNCTION conversion_sessions(integer) IS
 CREATE FUNCTION conversion_landing_pages(days integer DEFAULT 30, max_rows integer DEFAULT 10)
 RETURNS TABLE (landing_page text, sessions bigint, conversions bigint, conversion_rate numeric)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 BEGIN
     PERFORM check_range(days, 'days', 1, 3660);
@@ -304,7 +312,7 @@ COMMENT ON FUNCTION conversion_landing_pages(integer, integer) IS
 CREATE FUNCTION conversion_referrers(days integer DEFAULT 30, max_rows integer DEFAULT 10)
 RETURNS TABLE (referrer text, sessions bigint, conversions bigint, conversion_rate numeric)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 BEGIN
     PERFORM check_range(days, 'days', 1, 3660);
@@ -329,7 +337,7 @@ CREATE FUNCTION session_duration_comparison(days integer DEFAULT 7)
 RETURNS TABLE (visitor_kind text, sessions bigint, avg_duration_seconds numeric,
                avg_pages numeric)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     since timestamptz;

@@ -13,9 +13,12 @@
 -- (the daily pg_cron job) the count of a dropped partition is the planner's
 -- statistics (pg_class.reltuples, kept by autovacuum), and the cost is flat.  Deletes run
 -- first and drops last: the ACCESS EXCLUSIVE locks that DROP takes on the
--- parent tables (held until commit) then last a few milliseconds only.  A
--- drop that cannot get its lock within lock_timeout (5 s) is skipped with a
--- warning and done by the next run.
+-- parent tables (held until commit) then last a few milliseconds only.
+--
+-- Like ensure_partitions, it never makes page views queue behind it: every
+-- lock waits at most visittrack.maintenance_lock_timeout (100 ms).  A drop
+-- or delete whose lock is not free in time (a report reading the table,
+-- say) is skipped, logged at LOG level and done by the next run.
 --
 -- retention NULL (the default) means visittrack.anon_retention (90 days
 -- unless set otherwise).  An explicit retention must be at least one day and
@@ -25,8 +28,8 @@ CREATE FUNCTION cleanup_anonymous_data(retention interval DEFAULT NULL,
                                        exact boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
-SET lock_timeout = '5s'
+SET search_path = pg_catalog, visittrack, pg_temp
+SET lock_timeout = '100ms'
 AS $$
 DECLARE
     cutoff timestamptz;
@@ -48,6 +51,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     cutoff := now() - retention;
+    IF current_setting('visittrack.maintenance_lock_timeout', true) <> '' THEN
+        PERFORM set_config('lock_timeout',
+                           current_setting('visittrack.maintenance_lock_timeout'), true);
+    END IF;
 
     FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
                                    ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
@@ -68,10 +75,15 @@ BEGIN
                 to_drop := to_drop || p.relname::text;
             ELSIF p.is_default OR p.lower_bound < cutoff THEN
                 -- the boundary day, and rows of days without a partition
-                EXECUTE format('DELETE FROM visittrack.%I WHERE %I < $1', p.relname, t.col)
-                    USING cutoff;
-                GET DIAGNOSTICS n = ROW_COUNT;
-                removed := removed + n;
+                BEGIN
+                    EXECUTE format('DELETE FROM visittrack.%I WHERE %I < $1', p.relname, t.col)
+                        USING cutoff;
+                    GET DIAGNOSTICS n = ROW_COUNT;
+                    removed := removed + n;
+                EXCEPTION WHEN lock_not_available THEN
+                    RAISE LOG 'visittrack: old rows of % were not deleted: %', p.relname, SQLERRM
+                        USING HINT = 'The next cleanup_anonymous_data() run deletes them.';
+                END;
             END IF;
         END LOOP;
     END LOOP;
@@ -92,7 +104,7 @@ BEGIN
             EXECUTE format('DROP TABLE visittrack.%I', part);
             removed := removed + n;
         EXCEPTION WHEN lock_not_available THEN
-            RAISE WARNING 'visittrack: partition % was not dropped: it is in use', part
+            RAISE LOG 'visittrack: partition % was not dropped: %', part, SQLERRM
                 USING HINT = 'The next cleanup_anonymous_data() run drops it.';
         END;
     END LOOP;
@@ -109,7 +121,7 @@ COMMENT ON FUNCTION cleanup_anonymous_data(interval, boolean) IS
 CREATE FUNCTION cron_job_specs(target_database name)
 RETURNS TABLE (job_name text, schedule text, command text, database text)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
     SELECT 'visittrack-' || j.task
                || CASE WHEN j.per_database AND target_database <> current_database()
@@ -124,9 +136,14 @@ AS $$
          'SELECT visittrack.end_expired_sessions(); SELECT visittrack.finalize_anonymous_sessions(); '
          'SELECT visittrack.reconcile_hot_state(); SELECT visittrack.purge_hot_state(); '
          'SELECT visittrack.enrich_pending()'),
+        -- pg_cron runs this as the job's owner (a superuser) under the
+        -- search_path of the pg_cron database and that role: every function
+        -- and operator is named with its schema.
         (4, 'cron-history', false, '30 0 * * *',
-         'DELETE FROM cron.job_run_details WHERE end_time < now() - interval ''7 days'' '
-         'AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE ''visittrack-%'')')
+         'DELETE FROM cron.job_run_details '
+         'WHERE end_time OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval ''7 days'') '
+         'AND jobid OPERATOR(pg_catalog.=) ANY (SELECT jobid FROM cron.job '
+         'WHERE jobname OPERATOR(pg_catalog.~~) ''visittrack-%'')')
       ) AS j(n, task, per_database, schedule, command)
      ORDER BY j.n
 $$;
@@ -137,7 +154,7 @@ COMMENT ON FUNCTION cron_job_specs(name) IS
 CREATE FUNCTION require_pg_cron()
 RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     cron_db text := current_setting('cron.database_name', true);
@@ -166,7 +183,7 @@ $$;
 CREATE FUNCTION schedule_jobs(target_database name DEFAULT current_database())
 RETURNS TABLE (job_name text, schedule text, command text, database text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     j record;
@@ -209,7 +226,7 @@ COMMENT ON FUNCTION schedule_jobs(name) IS
 CREATE FUNCTION unschedule_jobs(target_database name DEFAULT current_database())
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     j record;

@@ -12,11 +12,23 @@
 -- default partition just before the attach fails its partition check just
 -- after).  Days before tomorrow, e.g. the day of installation, stay in the
 -- default partition unless asked for explicitly, at a quiet time.
-CREATE FUNCTION ensure_partitions(first_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 1,
-                                  last_day date DEFAULT (now() AT TIME ZONE 'UTC')::date + 7)
+--
+-- It never makes a page view wait for long: every lock it takes waits at
+-- most visittrack.maintenance_lock_timeout (100 ms).  Waiting longer, say
+-- behind a report reading anonymous_page_view, would queue every new page
+-- view behind its ACCESS EXCLUSIVE request.  When a lock is not free in
+-- time it undoes what it did, logs that at LOG level and returns 0; the
+-- next run (hourly in the worker, daily in pg_cron) tries again, and as it
+-- works a week ahead, missed runs cost nothing.
+--
+-- The defaults are qualified like the bodies, so that they read the same
+-- whatever search_path the extension is installed or updated under.
+CREATE FUNCTION ensure_partitions(first_day date DEFAULT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.+) 1,
+                                  last_day date DEFAULT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.+) 7)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
+SET lock_timeout = '100ms'
 AS $$
 DECLARE
     t record;
@@ -43,47 +55,60 @@ BEGIN
     THEN
         RETURN 0;
     END IF;
-    -- ATTACH takes an exclusive lock on the default partition.  Take both
-    -- now, in the order page views lock them (page views' first, at
-    -- executor start; sessions' when a row is routed), so that a page view
-    -- holding one never waits for us holding the other.
-    LOCK TABLE anonymous_page_view_default, anonymous_session_default IN ACCESS EXCLUSIVE MODE;
-    FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
-                                   ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
-    LOOP
-        FOR d IN SELECT g::date FROM generate_series(first_day, last_day, interval '1 day') g
+    IF current_setting('visittrack.maintenance_lock_timeout', true) <> '' THEN
+        PERFORM set_config('lock_timeout',
+                           current_setting('visittrack.maintenance_lock_timeout'), true);
+    END IF;
+    BEGIN
+        -- ATTACH takes an exclusive lock on the default partition.  Take both
+        -- now, in the order page views lock them (page views' first, at
+        -- executor start; sessions' when a row is routed), so that a page view
+        -- holding one never waits for us holding the other.
+        LOCK TABLE anonymous_page_view_default, anonymous_session_default IN ACCESS EXCLUSIVE MODE;
+        FOR t IN SELECT * FROM (VALUES ('anonymous_session', 'session_start'),
+                                       ('anonymous_page_view', 'viewed_at')) AS v(tbl, col)
         LOOP
-            part := format('%s_p%s', t.tbl, to_char(d, 'YYYYMMDD'));
-            CONTINUE WHEN to_regclass(format('visittrack.%I', part)) IS NOT NULL;
-            lo := d::timestamp AT TIME ZONE 'UTC';
-            hi := (d + 1)::timestamp AT TIME ZONE 'UTC';
-            -- Room on each page for the updates a row gets soon after its
-            -- insert (a view's time on page, a live session's count), so
-            -- that they stay HOT updates: no new index entries
-            -- (doc/performance.md).
-            EXECUTE format('CREATE TABLE visittrack.%I (LIKE visittrack.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'
-                           ' WITH (fillfactor = 80)', part, t.tbl);
-            EXECUTE format('WITH moved AS (DELETE FROM visittrack.%I WHERE %I >= $1 AND %I < $2 RETURNING *)
-                            INSERT INTO visittrack.%I SELECT * FROM moved',
-                           t.tbl || '_default', t.col, t.col, part)
-                USING lo, hi;
-            EXECUTE format('ALTER TABLE visittrack.%I ATTACH PARTITION visittrack.%I FOR VALUES FROM (%L) TO (%L)',
-                           t.tbl, part, lo, hi);
-            created := created + 1;
+            FOR d IN SELECT g::date FROM generate_series(first_day, last_day, interval '1 day') g
+            LOOP
+                part := format('%s_p%s', t.tbl, to_char(d, 'YYYYMMDD'));
+                CONTINUE WHEN to_regclass(format('visittrack.%I', part)) IS NOT NULL;
+                lo := d::timestamp AT TIME ZONE 'UTC';
+                hi := (d + 1)::timestamp AT TIME ZONE 'UTC';
+                -- Room on each page for the updates a row gets soon after its
+                -- insert (a view's time on page, a live session's count), so
+                -- that they stay HOT updates: no new index entries
+                -- (doc/performance.md).
+                EXECUTE format('CREATE TABLE visittrack.%I (LIKE visittrack.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'
+                               ' WITH (fillfactor = 80)', part, t.tbl);
+                EXECUTE format('WITH moved AS (DELETE FROM visittrack.%I WHERE %I >= $1 AND %I < $2 RETURNING *)
+                                INSERT INTO visittrack.%I SELECT * FROM moved',
+                               t.tbl || '_default', t.col, t.col, part)
+                    USING lo, hi;
+                EXECUTE format('ALTER TABLE visittrack.%I ATTACH PARTITION visittrack.%I FOR VALUES FROM (%L) TO (%L)',
+                               t.tbl, part, lo, hi);
+                created := created + 1;
+            END LOOP;
         END LOOP;
-    END LOOP;
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE LOG 'visittrack: ensure_partitions(%, %) created no partition: %',
+                  first_day, last_day, SQLERRM
+            USING DETAIL = format('A lock was not free within lock_timeout (%s).',
+                                  current_setting('lock_timeout')),
+                  HINT = 'The next run tries again.';
+        RETURN 0;
+    END;
     RETURN created;
 END
 $$;
 COMMENT ON FUNCTION ensure_partitions(date, date) IS
-'creates missing daily partitions of the anonymous tables (the worker and pg_cron call it)';
+'creates missing daily partitions of the anonymous tables (the worker and pg_cron call it); returns how many, 0 when a lock was busy (it retries on its next run)';
 
 -- Deletes local hot state that has outlived its window (Redis expires its
 -- keys by itself).  Returns rows removed.
 CREATE FUNCTION purge_hot_state()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     w record := visittrack.windows();
@@ -106,7 +131,7 @@ COMMENT ON FUNCTION purge_hot_state() IS
 CREATE FUNCTION grant_application_role(role_name name)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, visittrack
+SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 DECLARE
     f regprocedure;

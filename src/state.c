@@ -68,7 +68,8 @@ static const char *const counter_names[VT_COUNTER_COUNT] = {
 	"page_views",
 	"sessions_started",
 	"community_visits",
-	"events_logged"
+	"events_logged",
+	"ua_regex_limits"
 };
 
 static void

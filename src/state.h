@@ -23,6 +23,7 @@ typedef enum VtCounter
 	VT_SESSIONS_STARTED,
 	VT_COMMUNITY_VISITS,
 	VT_EVENTS_LOGGED,
+	VT_UA_REGEX_LIMITS,			/* user agents a rule gave up on: counted as bots */
 	VT_COUNTER_COUNT
 } VtCounter;
 

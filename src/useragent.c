@@ -208,10 +208,11 @@ parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 	else
 	{
 		bool		limited = u.limited;
+		bool		matched = false;
 		int			i;
 
 		out->bot_reason = reason;
-		for (i = 0; i < lengthof(pattern_lists) && out->bot_reason == NULL; i++)
+		for (i = 0; i < lengthof(pattern_lists) && !matched; i++)
 		{
 			if (pattern_lists[i].rules == NULL)
 				continue;
@@ -219,6 +220,7 @@ parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 			{
 				case VT_REGEX_MATCH:
 					out->bot_reason = "patterns";
+					matched = true;
 					break;
 				case VT_REGEX_LIMIT:
 					limited = true;

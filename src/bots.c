@@ -20,6 +20,7 @@
 #include <ctype.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "bots.h"
@@ -70,9 +71,7 @@ vt_bots_load(const char *path, const VtRuleSource *src)
 	const VtRuleList *list = vt_rulefile_list(file, NULL);
 	StringInfoData token_all;
 	StringInfoData plain_all;
-	pcre2_code *token_code;
-	pcre2_code *plain_code;
-	BotRules   *rules;
+	BotRules   *volatile rules;
 	int			count = 0;
 	int			i;
 
@@ -86,6 +85,8 @@ vt_bots_load(const char *path, const VtRuleSource *src)
 		pcre2_code *code;
 		char		err[256];
 
+		/* a long list takes a while: let a cancel or a timeout through */
+		CHECK_FOR_INTERRUPTS();
 		if (one == NULL)
 			continue;
 		code = vt_regex_compile(one, regex != NULL, err, sizeof(err));
@@ -107,24 +108,22 @@ vt_bots_load(const char *path, const VtRuleSource *src)
 				 errdetail("Entries need a \"regex\" (Device Detector) or \"pattern\" (crawler-user-agents) field."),
 				 errhint("Point %s at a file of the package %s.", src->setting, src->package)));
 
-	token_code = compile_all(&token_all, TOKEN_START, true, path);
+	/* made first, so that everything compiled is reachable from it on error */
+	rules = MemoryContextAllocZero(TopMemoryContext, sizeof(BotRules));
 	PG_TRY();
 	{
-		plain_code = compile_all(&plain_all, "", false, path);
+		rules->token_patterns = compile_all(&token_all, TOKEN_START, true, path);
+		rules->plain_patterns = compile_all(&plain_all, "", false, path);
 	}
 	PG_CATCH();
 	{
-		vt_regex_free(token_code);
+		vt_bots_free(rules);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	rules->npatterns = count;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);
-
-	rules = MemoryContextAllocZero(TopMemoryContext, sizeof(BotRules));
-	rules->token_patterns = token_code;
-	rules->plain_patterns = plain_code;
-	rules->npatterns = count;
 	return rules;
 }
 
@@ -144,14 +143,26 @@ vt_bots_pattern_count(const BotRules *rules)
 	return rules->npatterns;
 }
 
-bool
+VtRegexResult
 vt_bots_match(const BotRules *rules, const char *ua, size_t len)
 {
-	VtMatch		m;
+	const pcre2_code *lists[2] = {rules->token_patterns, rules->plain_patterns};
+	bool		limited = false;
+	int			i;
 
-	if (rules->token_patterns && vt_regex_match(rules->token_patterns, ua, len, &m))
-		return true;
-	return rules->plain_patterns && vt_regex_match(rules->plain_patterns, ua, len, &m);
+	for (i = 0; i < lengthof(lists); i++)
+	{
+		VtMatch		m;
+		VtRegexResult r;
+
+		if (lists[i] == NULL)
+			continue;
+		r = vt_regex_match(lists[i], ua, len, &m);
+		if (r == VT_REGEX_MATCH)
+			return r;			/* a definite match beats an undecided list */
+		limited |= (r == VT_REGEX_LIMIT);
+	}
+	return limited ? VT_REGEX_LIMIT : VT_REGEX_NO_MATCH;
 }
 
 typedef struct Marker

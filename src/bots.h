@@ -11,6 +11,7 @@
 typedef struct BotRules BotRules;
 
 #include "rulefile.h"
+#include "vtregex.h"
 
 /*
  * Loads and compiles a pattern list: a bots.yml (entries with "regex") or
@@ -20,8 +21,11 @@ extern BotRules *vt_bots_load(const char *path, const VtRuleSource *src);
 extern void vt_bots_free(BotRules *rules);
 extern int	vt_bots_pattern_count(const BotRules *rules);
 
-/* True when one of the list's patterns matches ua[0..len). */
-extern bool vt_bots_match(const BotRules *rules, const char *ua, size_t len);
+/*
+ * Does one of the list's patterns match ua[0..len)?  VT_REGEX_LIMIT when
+ * none matched but a pattern gave up on a limit, so the answer is unknown.
+ */
+extern VtRegexResult vt_bots_match(const BotRules *rules, const char *ua, size_t len);
 
 /*
  * The heuristic that calls ua[0..len) a bot ("empty", "headless",

@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "enrich_guc.h"
+#include "vtregex.h"
 
 char	   *vt_uap_regexes_path = NULL;
 char	   *vt_bot_patterns_path = NULL;
@@ -47,4 +48,5 @@ vt_define_enrichment_settings(void)
 							gettext_noop("Parsed user agents each backend keeps in memory."),
 							NULL, &vt_ua_cache_size, 10000, 0, 1000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	vt_regex_define_settings();
 }

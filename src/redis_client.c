@@ -15,17 +15,26 @@
  *
  * hiredis allocates with malloc; memory contexts never see it.  Replies are
  * freed by the caller (vt_redis_free) and contexts here, on every path.
+ * The error paths are PostgreSQL's: every reply handed out is recorded until
+ * it is freed, and a (sub)transaction abort frees those obtained since that
+ * (sub)transaction began, so an ERROR -- a cancel while a later reply of a
+ * pipeline is awaited, or a caller's ereport while it holds a reply -- leaks
+ * none.  A call cut short by an ERROR leaves the connection mid-exchange
+ * (a request sent, a reply half read): it is dropped at the abort, or at the
+ * latest by the next call, which then reconnects.
  */
 #include "postgres.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 
+#include "access/xact.h"
 #include "common/cryptohash.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -47,6 +56,22 @@ typedef struct Connection
 
 static Connection conn;
 static bool exit_callback_registered = false;
+
+/*
+ * Set while a call talks to Redis (connecting, or between sending a request
+ * and reading its last reply).  Still set after the call means an ERROR cut
+ * it short, and the connection is in an unknown state.
+ */
+static bool mid_exchange = false;
+
+/* A reply handed out and not yet freed. */
+typedef struct LiveReply
+{
+	redisReply *reply;			/* the key */
+	SubTransactionId subid;		/* obtained in; InvalidSubTransactionId outside one */
+} LiveReply;
+
+static HTAB *live_replies = NULL;
 
 /* a hash of what identifies the server: host, port and database */
 static uint32
@@ -84,12 +109,145 @@ close_connection(void)
 		redisFree(conn.ctx);
 	conn.wait_set = NULL;
 	conn.ctx = NULL;
+	mid_exchange = false;
 }
 
 static void
 close_at_exit(int code, Datum arg)
 {
 	close_connection();
+}
+
+/*
+ * dynahash allocates entries with malloc here, so that recording a reply
+ * can fail without raising (HASH_ENTER_NULL), and the reply then be freed
+ * before the out-of-memory ERROR is raised.
+ */
+static void *
+live_alloc(Size size)
+{
+	return malloc(size);
+}
+
+static void
+track_reply(redisReply *reply)
+{
+	redisReply *key = reply;
+	LiveReply  *entry;
+	bool		found;
+
+	entry = hash_search(live_replies, &key, HASH_ENTER_NULL, &found);
+	if (entry == NULL)
+	{
+		freeReplyObject(reply);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	}
+	entry->subid = IsTransactionState() ? GetCurrentSubTransactionId() : InvalidSubTransactionId;
+}
+
+/* Frees a reply obtained from exchange(), and forgets it. */
+static void
+release_reply(redisReply *reply)
+{
+	if (reply == NULL)
+		return;
+	(void) hash_search(live_replies, &reply, HASH_REMOVE, NULL);
+	freeReplyObject(reply);
+}
+
+/*
+ * Frees the replies obtained in subtransaction "from" or later (all that a
+ * transaction obtained when "from" is its top level); returns how many.
+ * Replies obtained outside any transaction belong to none and are left.
+ */
+static int
+release_replies_since(SubTransactionId from)
+{
+	HASH_SEQ_STATUS seq;
+	LiveReply  *entry;
+	int			n = 0;
+
+	if (live_replies == NULL)
+		return 0;
+	hash_seq_init(&seq, live_replies);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		redisReply *reply = entry->reply;
+
+		if (entry->subid == InvalidSubTransactionId || entry->subid < from)
+			continue;
+		/* removing the entry just returned is allowed during a scan */
+		(void) hash_search(live_replies, &reply, HASH_REMOVE, NULL);
+		freeReplyObject(reply);
+		n++;
+	}
+	return n;
+}
+
+/* An ERROR ended the (sub)transaction: release what the calls in it held. */
+static void
+release_after_error(SubTransactionId from)
+{
+	if (mid_exchange)
+		close_connection();
+	(void) release_replies_since(from);
+}
+
+static void
+on_xact_event(XactEvent event, void *arg)
+{
+	int			leaked;
+
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			release_after_error(TopSubTransactionId);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			/* a caller that forgot a reply: like a leaked buffer pin */
+			leaked = release_replies_since(TopSubTransactionId);
+			if (leaked > 0)
+				elog(WARNING, "visittrack: %d Redis replies were not freed", leaked);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+on_subxact_event(SubXactEvent event, SubTransactionId sub, SubTransactionId parent,
+				 void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		release_after_error(sub);
+}
+
+/* Once per backend, before the first reply can be handed out. */
+static void
+ensure_cleanup_registered(void)
+{
+	HASHCTL		ctl;
+
+	if (live_replies != NULL)
+		return;
+	if (!exit_callback_registered)
+	{
+		on_proc_exit(close_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(redisReply *);
+	ctl.entrysize = sizeof(LiveReply);
+	ctl.alloc = live_alloc;
+	live_replies = hash_create("visittrack Redis replies", 64, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_ALLOC);
+	RegisterXactCallback(on_xact_event, NULL);
+	RegisterSubXactCallback(on_subxact_event, NULL);
 }
 
 /*
@@ -118,8 +276,9 @@ connection_failed(bool timed_out, const char *fmt,...)
 
 /*
  * Wait until the socket is ready for writing (or reading) or the deadline
- * passes.  Interrupts are served here: if one raises an ERROR the connection
- * is closed first, since a half-read reply would poison it.
+ * passes.  Interrupts are served here; one that raises an ERROR leaves
+ * mid_exchange set, and the abort (or the next call) drops the connection,
+ * since a half-read reply would poison it.
  */
 static bool
 wait_socket(bool for_write, TimestampTz deadline)
@@ -149,19 +308,7 @@ wait_socket(bool for_write, TimestampTz deadline)
 		if (event.events & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
-			if (INTERRUPTS_PENDING_CONDITION())
-			{
-				PG_TRY();
-				{
-					CHECK_FOR_INTERRUPTS();
-				}
-				PG_CATCH();
-				{
-					close_connection();
-					PG_RE_THROW();
-				}
-				PG_END_TRY();
-			}
+			CHECK_FOR_INTERRUPTS();
 			continue;
 		}
 		if (event.events & wanted)
@@ -176,12 +323,7 @@ connect_to_redis(TimestampTz deadline)
 	int			so_error = 0;
 	socklen_t	so_len = sizeof(so_error);
 
-	if (!exit_callback_registered)
-	{
-		on_proc_exit(close_at_exit, (Datum) 0);
-		exit_callback_registered = true;
-	}
-
+	mid_exchange = true;
 	if (vt_redis_host[0] == '/')
 		c = redisConnectUnixNonBlock(vt_redis_host);
 	else
@@ -220,6 +362,7 @@ connect_to_redis(TimestampTz deadline)
 	/* notice a peer that vanished without closing while we were idle */
 	if (vt_redis_host[0] != '/')
 		(void) redisEnableKeepAlive(c);
+	mid_exchange = false;
 	return true;
 }
 
@@ -247,7 +390,7 @@ exchange_failed(ExchangeResult result, redisReply **replies, int received, const
 	vsnprintf(exchange_error, sizeof(exchange_error), fmt, ap);
 	va_end(ap);
 	for (i = 0; i < received; i++)
-		freeReplyObject(replies[i]);
+		release_reply(replies[i]);
 	close_connection();
 	return result;
 }
@@ -259,6 +402,7 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
 	int			i;
 	int			received = 0;
 
+	mid_exchange = true;
 	for (i = 0; i < n; i++)
 	{
 		if (redisAppendCommandArgv(conn.ctx, cmds[i].argc, cmds[i].argv,
@@ -290,6 +434,7 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
 								   "reading from Redis failed: %s", conn.ctx->errstr);
 		if (reply != NULL)
 		{
+			track_reply(reply);
 			replies[received++] = reply;
 			continue;
 		}
@@ -300,6 +445,7 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
 			return exchange_failed(EXCHANGE_BROKEN, replies, received,
 								   "reading from Redis failed: %s", conn.ctx->errstr);
 	}
+	mid_exchange = false;
 	return EXCHANGE_OK;
 }
 
@@ -374,7 +520,7 @@ handshake(TimestampTz deadline)
 	if (ok && replies[n - 1]->type == REDIS_REPLY_STRING)
 		epoch = strtoull(replies[n - 1]->str, NULL, 10);
 	for (i = 0; i < n; i++)
-		freeReplyObject(replies[i]);
+		release_reply(replies[i]);
 	if (!ok)
 		return connection_failed(false, "Redis refused the connection set-up: %s", message);
 	if (epoch != 0)
@@ -453,6 +599,9 @@ run_before(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz 
 
 	if (!vt_redis_configured())
 		return false;
+	ensure_cleanup_registered();
+	if (mid_exchange)
+		close_connection();		/* an ERROR cut the last call short */
 	target = target_of_settings();
 	if (!vt_redis_health_admit(target, vt_redis_retry_interval_ms))
 	{
@@ -488,7 +637,7 @@ run_before(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz 
 		{
 			if (replies[i]->type == REDIS_REPLY_ERROR && strstr(replies[i]->str, refusal))
 				strlcpy(message, replies[i]->str, sizeof(message));
-			freeReplyObject(replies[i]);
+			release_reply(replies[i]);
 		}
 		return connection_failed(false, "Redis cannot serve us: %s", message);
 	}
@@ -577,7 +726,7 @@ vt_redis_eval(VtRedisScript *script,
 		strncmp(reply->str, "NOSCRIPT", 8) == 0)
 	{
 		/* first use on this server: send the body, which also caches it */
-		freeReplyObject(reply);
+		release_reply(reply);
 		argv[0] = "EVAL";
 		argvlen[0] = 4;
 		argv[1] = script->body;
@@ -633,7 +782,7 @@ vt_redis_eval_many(VtRedisScript *script, int n, const VtRedisScriptCall *calls,
 		if (replies[i]->type != REDIS_REPLY_ERROR ||
 			strncmp(replies[i]->str, "NOSCRIPT", 8) != 0)
 			continue;
-		freeReplyObject(replies[i]);
+		release_reply(replies[i]);
 		replies[i] = vt_redis_eval(script, c->nkeys, c->keys, c->keylens,
 								   c->nargs, c->args, c->arglens);
 		if (replies[i] == NULL)
@@ -643,7 +792,7 @@ vt_redis_eval_many(VtRedisScript *script, int n, const VtRedisScriptCall *calls,
 
 			for (j = 0; j < n; j++)
 				if (j != i)
-					freeReplyObject(replies[j]);
+					release_reply(replies[j]);
 			return false;
 		}
 	}
@@ -654,7 +803,7 @@ void
 vt_redis_free(redisReply *reply)
 {
 	if (reply)
-		freeReplyObject(reply);
+		release_reply(reply);
 }
 
 bool

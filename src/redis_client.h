@@ -5,8 +5,10 @@
  * either returns a reply (possibly a Redis error reply, which the caller
  * inspects) or NULL when Redis could not be reached in time; it never raises
  * an ERROR for a Redis problem.  Replies are hiredis objects allocated with
- * malloc: the caller frees them with vt_redis_free() before doing anything
- * that may ereport.
+ * malloc: the caller frees them with vt_redis_free().  A reply still held
+ * when an ERROR aborts the (sub)transaction it was obtained in is freed by
+ * the abort, so a caller may ereport while holding one, but must not use it
+ * after catching that ERROR.  A reply left at commit is freed with a WARNING.
  */
 #ifndef VT_REDIS_CLIENT_H
 #define VT_REDIS_CLIENT_H

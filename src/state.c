@@ -85,7 +85,8 @@ static const char *const counter_names[VT_COUNTER_COUNT] = {
 	"sessions_started",
 	"community_visits",
 	"events_logged",
-	"redis_rejected"
+	"redis_rejected",
+	"ua_regex_limits"
 };
 
 static void

@@ -24,6 +24,7 @@ typedef enum VtCounter
 	VT_COMMUNITY_VISITS,
 	VT_EVENTS_LOGGED,
 	VT_REDIS_REJECTED,			/* values read from Redis and ignored (redis_values.h) */
+	VT_UA_REGEX_LIMITS,			/* user agents a rule gave up on: counted as bots */
 	VT_COUNTER_COUNT
 } VtCounter;
 

@@ -93,6 +93,8 @@ insert(uint64 key, const char *ua, size_t len, const VtUserAgent *r)
 	CacheEntry *e;
 	bool		found;
 	MemoryContext cxt;
+	char	   *ua_copy;
+	VtUserAgent result;
 
 	if (young.table != NULL && young.count >= capacity)
 	{
@@ -105,22 +107,30 @@ insert(uint64 key, const char *ua, size_t len, const VtUserAgent *r)
 	if (young.table == NULL)
 		make(&young);
 	cxt = young.cxt;
+
+	/*
+	 * Everything is copied before the entry exists: an ERROR (out of
+	 * memory) half-way must not leave an entry with unset fields behind.
+	 */
+	ua_copy = MemoryContextAlloc(cxt, len + 1);
+	memcpy(ua_copy, ua, len);
+	ua_copy[len] = '\0';
+	result = *r;
+	result.browser = copy_str(cxt, r->browser);
+	result.browser_version = copy_str(cxt, r->browser_version);
+	result.os = copy_str(cxt, r->os);
+	result.os_version = copy_str(cxt, r->os_version);
+	result.device_family = copy_str(cxt, r->device_family);
+	result.device_brand = copy_str(cxt, r->device_brand);
+	result.device_model = copy_str(cxt, r->device_model);
+
 	e = hash_search(young.table, &key, HASH_ENTER, &found);
 	if (!found)
 		young.count++;
 	/* a collision overwrites: the older user agent is simply parsed again */
-	e->ua = MemoryContextAlloc(cxt, len + 1);
-	memcpy(e->ua, ua, len);
-	e->ua[len] = '\0';
+	e->ua = ua_copy;
 	e->len = len;
-	e->result = *r;
-	e->result.browser = copy_str(cxt, r->browser);
-	e->result.browser_version = copy_str(cxt, r->browser_version);
-	e->result.os = copy_str(cxt, r->os);
-	e->result.os_version = copy_str(cxt, r->os_version);
-	e->result.device_family = copy_str(cxt, r->device_family);
-	e->result.device_brand = copy_str(cxt, r->device_brand);
-	e->result.device_model = copy_str(cxt, r->device_model);
+	e->result = result;
 	return e;
 }
 

@@ -14,6 +14,7 @@
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "rulefile.h"
@@ -102,6 +103,8 @@ compile_list(UapRules *rules, UapKind kind, const VtRuleList *src, const char *p
 		char		err[256];
 		int			f;
 
+		/* some thousand patterns to JIT-compile: let a cancel or a timeout through */
+		CHECK_FOR_INTERRUPTS();
 		if (pattern == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIG_FILE_ERROR),
@@ -114,6 +117,7 @@ compile_list(UapRules *rules, UapKind kind, const VtRuleList *src, const char *p
 					 errmsg("could not compile the pattern at line %d of \"%s\": %s",
 							rec->line, path, err),
 					 errhint("Reinstall the Debian package uap-core, or point visittrack.uap_regexes_path at a file of that package.")));
+		list->n++;				/* counted at once: vt_uap_free must see it */
 		for (f = 0; f < UAP_NFIELDS; f++)
 		{
 			const char *key = replacement_keys[kind][f];
@@ -122,7 +126,6 @@ compile_list(UapRules *rules, UapKind kind, const VtRuleList *src, const char *p
 			/* an empty replacement means none, as in the reference parsers */
 			rule->repl[f] = value && value[0] ? replacement_text(rules->cxt, value) : NULL;
 		}
-		list->n++;
 	}
 }
 
@@ -248,8 +251,13 @@ field_value(const UapRule *rule, UapKind kind, int field, const VtMatch *m)
 	return valid_text(pnstrdup(g, len));
 }
 
-/* Evaluates one list: fields[] filled from the first matching rule. */
-static void
+/*
+ * Evaluates one list: fields[] filled from the first matching rule.  A
+ * rule that gives up on a limit ends the list with nothing found: a later
+ * rule must not answer, since the first match is the one that counts.
+ * Returns false in that case.
+ */
+static bool
 eval_list(const UapRules *rules, UapKind kind, const char *ua, size_t len,
 		  char **fields[UAP_NFIELDS])
 {
@@ -264,13 +272,23 @@ eval_list(const UapRules *rules, UapKind kind, const char *ua, size_t len,
 	{
 		VtMatch		m;
 
-		if (!vt_regex_match(list->rules[i].code, ua, len, &m))
-			continue;
+		/* each match is bounded by the limit; the list is long */
+		CHECK_FOR_INTERRUPTS();
+		switch (vt_regex_match(list->rules[i].code, ua, len, &m))
+		{
+			case VT_REGEX_NO_MATCH:
+				continue;
+			case VT_REGEX_LIMIT:
+				return false;
+			case VT_REGEX_MATCH:
+				break;
+		}
 		for (f = 0; f < UAP_NFIELDS; f++)
 			if (fields[f])
 				*fields[f] = field_value(&list->rules[i], kind, f, &m);
-		return;
+		return true;
 	}
+	return true;
 }
 
 void
@@ -287,9 +305,13 @@ vt_uap_parse(const UapRules *rules, const char *ua, size_t len, UapResult *out)
 		&out->device_family, &out->device_brand, &out->device_model, NULL, NULL
 	};
 
-	eval_list(rules, UAP_UA, ua, len, ua_fields);
-	eval_list(rules, UAP_OS, ua, len, os_fields);
-	eval_list(rules, UAP_DEVICE, ua, len, device_fields);
+	out->limited = false;
+	if (!eval_list(rules, UAP_UA, ua, len, ua_fields))
+		out->limited = true;
+	if (!eval_list(rules, UAP_OS, ua, len, os_fields))
+		out->limited = true;
+	if (!eval_list(rules, UAP_DEVICE, ua, len, device_fields))
+		out->limited = true;
 	if (out->ua_family == NULL)
 		out->ua_family = pstrdup("Other");
 	if (out->os_family == NULL)

@@ -7,7 +7,8 @@
  * each list wins; a replacement may refer to capture groups as $1..$9 (an
  * unset group reads as empty), is trimmed, and an empty result is NULL;
  * without a replacement a field takes its capture group in order.  Nothing
- * matching gives family "Other".
+ * matching gives family "Other".  A rule that reaches the match limit
+ * (vtregex.h) ends its list as if nothing matched, and sets "limited".
  */
 #ifndef VT_UAP_H
 #define VT_UAP_H
@@ -28,6 +29,7 @@ typedef struct UapResult
 	char	   *device_family;	/* never NULL ("Other") */
 	char	   *device_brand;
 	char	   *device_model;
+	bool		limited;		/* a rule gave up on a limit (its list says "Other") */
 } UapResult;
 
 /* Loads and compiles a regexes.yaml; ERROR when it cannot. */

@@ -9,10 +9,11 @@
  * was loaded from no longer match the current ones; the new rules are
  * compiled before the old ones are released, so a failed load leaves
  * nothing half-built and is simply retried on the next call.  Loading new
- * rules empties the cache.
+ * rules, or a new visittrack.regex_match_limit, empties the cache.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -20,6 +21,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "bots.h"
@@ -30,9 +32,11 @@
 #include "input.h"
 #include "jsonbuf.h"
 #include "rulefile.h"
+#include "state.h"
 #include "uacache.h"
 #include "uap.h"
 #include "useragent.h"
+#include "vtregex.h"
 
 PG_FUNCTION_INFO_V1(vt_parse_user_agent);
 PG_FUNCTION_INFO_V1(vt_is_bot);
@@ -113,6 +117,9 @@ ensure_pattern_list(PatternList *list)
 	vt_ua_cache_reset();
 }
 
+/* the match limit the cached answers were found with */
+static int	cached_match_limit = 0;
+
 static void
 ensure_rules(void)
 {
@@ -121,6 +128,26 @@ ensure_rules(void)
 	ensure_uap_rules();
 	for (i = 0; i < lengthof(pattern_lists); i++)
 		ensure_pattern_list(&pattern_lists[i]);
+	if (cached_match_limit != vt_regex_match_limit)
+	{
+		vt_ua_cache_reset();
+		cached_match_limit = vt_regex_match_limit;
+	}
+}
+
+/* Are the loaded rules those the settings name (nothing to load)? */
+static bool
+rules_current(void)
+{
+	int			i;
+
+	if (uap_rules == NULL || setting_changed(uap_setting, vt_uap_regexes_path))
+		return false;
+	for (i = 0; i < lengthof(pattern_lists); i++)
+		if (setting_changed(pattern_lists[i].loaded_setting,
+							*pattern_lists[i].setting ? *pattern_lists[i].setting : ""))
+			return false;
+	return true;
 }
 
 /* "a.b.c" of the parts up to the first missing one, or NULL */
@@ -180,15 +207,40 @@ parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 		out->bot_reason = "ua-parser";
 	else
 	{
+		bool		limited = u.limited;
+		bool		matched = false;
 		int			i;
 
 		out->bot_reason = reason;
-		for (i = 0; i < lengthof(pattern_lists); i++)
-			if (pattern_lists[i].rules && vt_bots_match(pattern_lists[i].rules, ua, len))
+		for (i = 0; i < lengthof(pattern_lists) && !matched; i++)
+		{
+			if (pattern_lists[i].rules == NULL)
+				continue;
+			switch (vt_bots_match(pattern_lists[i].rules, ua, len))
 			{
-				out->bot_reason = "patterns";
-				break;
+				case VT_REGEX_MATCH:
+					out->bot_reason = "patterns";
+					matched = true;
+					break;
+				case VT_REGEX_LIMIT:
+					limited = true;
+					break;
+				case VT_REGEX_NO_MATCH:
+					break;
 			}
+		}
+
+		/*
+		 * A rule that gave up on its match limit could not say whether this
+		 * is a crawler.  No browser sends a user agent that makes the
+		 * maintained rule sets backtrack that far; crafted input does, and
+		 * "not a bot" would be exactly what its author wants.  So it is
+		 * suspect, and counted as a bot.
+		 */
+		if (limited && out->bot_reason == NULL)
+			out->bot_reason = "regex-limit";
+		if (limited)
+			vt_count(VT_UA_REGEX_LIMITS, 1);
 	}
 	out->is_bot = out->bot_reason != NULL;
 	out->device_type = out->is_bot ? "bot" :
@@ -266,10 +318,125 @@ vt_ua_is_bot(const char *user_agent)
 	return parsed.is_bot;
 }
 
-/* when loading the rules last failed in this backend; 0 = never */
+/*
+ * The last failure to load the rules in this backend: when, and for which
+ * settings.  Loading is not tried again for the same settings within
+ * RULES_RETRY_MS (each try reads and compiles files and logs a WARNING);
+ * changed settings are tried at once.
+ */
 static TimestampTz rules_failed_at = 0;
+static char *rules_failed_for = NULL;
 
 #define RULES_RETRY_MS 60000
+
+/* the rule-file settings, as one string */
+static char *
+rule_settings(void)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, vt_uap_regexes_path ? vt_uap_regexes_path : "");
+	for (i = 0; i < lengthof(pattern_lists); i++)
+	{
+		appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, *pattern_lists[i].setting ? *pattern_lists[i].setting : "");
+	}
+	return buf.data;
+}
+
+static bool
+failed_recently(void)
+{
+	char	   *now_settings;
+	bool		same;
+
+	if (rules_failed_for == NULL ||
+		TimestampDifferenceExceeds(rules_failed_at, GetCurrentTimestamp(), RULES_RETRY_MS))
+		return false;
+	now_settings = rule_settings();
+	same = strcmp(now_settings, rules_failed_for) == 0;
+	pfree(now_settings);
+	return same;
+}
+
+static void
+remember_failure(void)
+{
+	char	   *settings = rule_settings();
+
+	if (rules_failed_for)
+		pfree(rules_failed_for);
+	rules_failed_for = MemoryContextStrdup(TopMemoryContext, settings);
+	rules_failed_at = GetCurrentTimestamp();
+	pfree(settings);
+}
+
+/*
+ * The errors that mean "the rule files cannot be used": missing, not
+ * readable, not in the expected format, or an empty path setting.  Loading
+ * raises nothing else on its own; anything else (a cancel, a timeout, a
+ * termination, out of memory) is not ours to swallow.
+ */
+static bool
+is_rule_file_error(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_UNDEFINED_FILE ||
+		sqlerrcode == ERRCODE_CONFIG_FILE_ERROR ||
+		sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+		sqlerrcode == ERRCODE_WRONG_OBJECT_TYPE ||
+		sqlerrcode == ERRCODE_NAME_TOO_LONG ||
+		sqlerrcode == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+}
+
+/*
+ * Loads the rules in a subtransaction, so that a failure releases what the
+ * attempt held (the open file, memory) the way any aborted statement does.
+ * True when the rules are loaded.  A rule-file error becomes a WARNING and
+ * false; every other error, a cancel included, is raised again after the
+ * subtransaction is rolled back, and nothing is remembered about it.
+ */
+static bool
+load_rules_or_warn(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool loaded = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		ensure_rules();
+		ReleaseCurrentSubTransaction();
+		loaded = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (!is_rule_file_error(edata->sqlerrcode))
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("visittrack: user-agent rules unavailable, using heuristics only: %s",
+						edata->message),
+				 edata->hint ? errhint("%s", edata->hint) : 0));
+		FreeErrorData(edata);
+		remember_failure();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return loaded;
+}
 
 static bool
 heuristic_is_bot(const char *user_agent)
@@ -280,45 +447,30 @@ heuristic_is_bot(const char *user_agent)
 }
 
 /*
- * Catching the ERROR without a subtransaction is safe here: loading rules
- * only reads files (AllocateFile, closed on error or at transaction end),
- * allocates memory and compiles regular expressions; it takes no locks and
- * touches no buffers.
+ * Only loading can fail in a way we answer for (a missing or broken rule
+ * file); matching raises nothing but what must reach the caller (a cancel,
+ * out of memory), so it runs without a catch.
  */
 bool
 vt_ua_is_bot_on_request(const char *user_agent)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool is_bot = false;
-
-	if (rules_failed_at != 0 &&
-		!TimestampDifferenceExceeds(rules_failed_at, GetCurrentTimestamp(), RULES_RETRY_MS))
-		return heuristic_is_bot(user_agent);
-
-	PG_TRY();
+	if (!rules_current())
 	{
-		is_bot = vt_ua_is_bot(user_agent);
-		rules_failed_at = 0;
+		if (failed_recently() || !load_rules_or_warn())
+			return heuristic_is_bot(user_agent);
+		if (rules_failed_for)
+			pfree(rules_failed_for);
+		rules_failed_for = NULL;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		ereport(WARNING,
-				(errmsg("visittrack: user-agent rules unavailable, using heuristics only: %s",
-						edata->message),
-				 edata->hint ? errhint("%s", edata->hint) : 0));
-		FreeErrorData(edata);
-		rules_failed_at = GetCurrentTimestamp();
-		is_bot = heuristic_is_bot(user_agent);
-	}
-	PG_END_TRY();
-	return is_bot;
+	return vt_ua_is_bot(user_agent);
 }
 
+/*
+ * In the postmaster there is no transaction, so no subtransaction to catch
+ * in; nothing needs one either: loading closes its file before raising and
+ * frees what it compiled (rulefile.c, uap.c, bots.c), and the postmaster
+ * gets no cancels.  Only rule-file errors are turned into a WARNING.
+ */
 void
 vt_ua_preload(void)
 {
@@ -334,6 +486,8 @@ vt_ua_preload(void)
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
+		if (!is_rule_file_error(edata->sqlerrcode))
+			PG_RE_THROW();
 		FlushErrorState();
 		ereport(WARNING,
 				(errmsg("visittrack: could not preload user-agent rules: %s", edata->message),

@@ -29,16 +29,18 @@ typedef struct VtUserAgent
 	char	   *device_brand;
 	char	   *device_model;
 	bool		is_bot;
-	const char *bot_reason;		/* NULL, "empty", "ua-parser", "patterns", "headless", "http-client", "contact" */
+	const char *bot_reason;		/* NULL, "empty", "ua-parser", "patterns", "headless",
+								 * "http-client", "contact", "regex-limit" */
 } VtUserAgent;
 
 /* True when the user agent (NULL allowed) is a bot; cached. */
 extern bool vt_ua_is_bot(const char *user_agent);
 
 /*
- * The same for the request path: never raises an ERROR.  When the rule
- * files cannot be loaded it logs a WARNING (once a minute per backend) and
- * answers from the heuristics alone.
+ * The same for the request path: when the rule files cannot be loaded
+ * (missing, unreadable, malformed) it logs a WARNING and answers from the
+ * heuristics alone; it tries again after a minute, or at once when a path
+ * setting changes.  Every other error (a cancel, a timeout) is raised.
  */
 extern bool vt_ua_is_bot_on_request(const char *user_agent);
 

@@ -7,15 +7,28 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "vtregex.h"
 
-#define MATCH_LIMIT		200000	/* backtracking steps per match */
-#define DEPTH_LIMIT		10000
+#define DEPTH_LIMIT		10000	/* the interpreter's nesting; JIT ignores it */
 #define JIT_STACK_MAX	(512 * 1024)
 
 static pcre2_match_data *match_data = NULL;
 static pcre2_match_context *match_context = NULL;
 static pcre2_jit_stack *jit_stack = NULL;
+
+int			vt_regex_match_limit = 200000;
+
+void
+vt_regex_define_settings(void)
+{
+	DefineCustomIntVariable("visittrack.regex_match_limit",
+							gettext_noop("Backtracking steps one rule may take on one user agent."),
+							gettext_noop("A user agent that makes a rule reach it counts as a bot (\"regex-limit\")."),
+							&vt_regex_match_limit, 200000, 1000, 100000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+}
 
 static void
 ensure_match_state(void)
@@ -25,7 +38,6 @@ ensure_match_state(void)
 	match_context = pcre2_match_context_create(NULL);
 	if (match_context == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	pcre2_set_match_limit(match_context, MATCH_LIMIT);
 	pcre2_set_depth_limit(match_context, DEPTH_LIMIT);
 	jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
 	if (jit_stack != NULL)
@@ -65,19 +77,44 @@ vt_regex_free(pcre2_code *code)
 		pcre2_code_free(code);
 }
 
-bool
+VtRegexResult
 vt_regex_match(const pcre2_code *code, const char *subject, size_t len, VtMatch *m)
 {
 	int			rc;
 
 	ensure_match_state();
+	pcre2_set_match_limit(match_context, (uint32) vt_regex_match_limit);
 	rc = pcre2_match(code, (PCRE2_SPTR) subject, len, 0, 0, match_data, match_context);
-	if (rc < 0)
-		return false;			/* no match, or a limit reached */
-	m->subject = subject;
-	m->ngroups = rc == 0 ? VT_REGEX_MAX_GROUPS : rc;
-	m->ovector = pcre2_get_ovector_pointer(match_data);
-	return true;
+	if (rc >= 0)
+	{
+		m->subject = subject;
+		m->ngroups = rc == 0 ? VT_REGEX_MAX_GROUPS : rc;
+		m->ovector = pcre2_get_ovector_pointer(match_data);
+		return VT_REGEX_MATCH;
+	}
+	switch (rc)
+	{
+		case PCRE2_ERROR_NOMATCH:
+			return VT_REGEX_NO_MATCH;
+		case PCRE2_ERROR_MATCHLIMIT:
+		case PCRE2_ERROR_DEPTHLIMIT:
+		case PCRE2_ERROR_HEAPLIMIT:
+		case PCRE2_ERROR_JIT_STACKLIMIT:
+			return VT_REGEX_LIMIT;
+		case PCRE2_ERROR_NOMEMORY:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while matching a user agent")));
+			break;
+		default:
+			{
+				PCRE2_UCHAR msg[200];
+
+				pcre2_get_error_message(rc, msg, sizeof(msg));
+				elog(ERROR, "PCRE2 match failed: %s", (char *) msg);
+			}
+	}
+	return VT_REGEX_NO_MATCH;	/* not reached */
 }
 
 const char *

@@ -6,7 +6,9 @@
  * the library supports it.  Compiled code is malloc'd by PCRE2 and must be
  * released with vt_regex_free.  Matching shares one match-data block and a
  * match context whose limits keep a pathological pattern or input from
- * running away: a match that hits a limit counts as no match.
+ * running away (visittrack.regex_match_limit backtracking steps per match).
+ * A match that hits a limit is neither a match nor a miss: the caller is
+ * told, and decides what an undecidable answer means for it.
  */
 #ifndef VT_VTREGEX_H
 #define VT_VTREGEX_H
@@ -24,6 +26,19 @@ typedef struct VtMatch
 	PCRE2_SIZE *ovector;
 } VtMatch;
 
+typedef enum VtRegexResult
+{
+	VT_REGEX_NO_MATCH,
+	VT_REGEX_MATCH,
+	VT_REGEX_LIMIT				/* gave up: match, depth, heap or JIT stack limit */
+} VtRegexResult;
+
+/* visittrack.regex_match_limit */
+extern int	vt_regex_match_limit;
+
+/* Defines visittrack.regex_match_limit (from _PG_init). */
+extern void vt_regex_define_settings(void);
+
 /*
  * Compiles a pattern; NULL with a message in errbuf when it does not
  * compile.
@@ -32,9 +47,12 @@ extern pcre2_code *vt_regex_compile(const char *pattern, bool caseless,
 									char *errbuf, size_t errlen);
 extern void vt_regex_free(pcre2_code *code);
 
-/* Match against subject[0..len); fills *m on success. */
-extern bool vt_regex_match(const pcre2_code *code, const char *subject, size_t len,
-						   VtMatch *m);
+/*
+ * Match against subject[0..len); fills *m on VT_REGEX_MATCH.  Errors other
+ * than a limit (PCRE2 out of memory, an internal error) raise an ERROR.
+ */
+extern VtRegexResult vt_regex_match(const pcre2_code *code, const char *subject,
+									size_t len, VtMatch *m);
 
 /* Group n of a match (n >= 1) or NULL when unset or absent; *len set. */
 extern const char *vt_match_group(const VtMatch *m, int n, size_t *len);

@@ -88,7 +88,7 @@ define_seconds(const char *name, const char *desc, int *var, int boot, int min)
 void
 vt_define_settings(void)
 {
-	vt_define_secret_settings();
+	vt_secrets_init();
 	DefineCustomStringVariable("visittrack.redis_host",
 							   gettext_noop("Redis host name, IP address or Unix socket path; empty keeps hot state in PostgreSQL."),
 							   NULL, &vt_redis_host, "",

@@ -1,7 +1,13 @@
 -- fingerprint(): a keyed hash, 32 lowercase hex digits, stable for the same
 -- inputs and secret, different with another secret; IPv6 counts by /64.
-SHOW visittrack.fingerprint_secret;
+SELECT current_setting('visittrack.fingerprint_secret') = '' AS no_session_secret,
+       current_setting('visittrack.fingerprint_secret_file') <> '' AS secret_from_file;
 SELECT visittrack.fingerprint('203.0.113.45', 'Mozilla/5.0') AS fp \gset
+-- the file holds 'regression-secret': the same secret set for the session gives the same value
+BEGIN;
+SET LOCAL visittrack.fingerprint_secret = 'regression-secret';
+SELECT visittrack.fingerprint('203.0.113.45', 'Mozilla/5.0') = :'fp' AS file_equals_direct;
+ROLLBACK;
 SELECT length(:'fp') AS length, :'fp' ~ '^[0-9a-f]{32}$' AS lowercase_hex;
 SELECT visittrack.fingerprint('203.0.113.45', 'Mozilla/5.0') = :'fp' AS deterministic;
 SELECT visittrack.fingerprint('203.0.113.46', 'Mozilla/5.0') <> :'fp' AS other_ip_differs,

@@ -6,8 +6,10 @@ SET ROLE vt_app;
 SELECT vt_test.error_of('SHOW visittrack.fingerprint_secret');
 SELECT vt_test.error_of('SHOW visittrack.redis_password');
 SELECT vt_test.error_of($$SELECT current_setting('visittrack.fingerprint_secret')$$);
+SELECT vt_test.error_of('SHOW visittrack.fingerprint_secret_file');
 SELECT count(*) AS secrets_listed FROM pg_settings
- WHERE name IN ('visittrack.fingerprint_secret', 'visittrack.redis_password');
+ WHERE name IN ('visittrack.fingerprint_secret', 'visittrack.redis_password',
+                'visittrack.fingerprint_secret_file', 'visittrack.redis_password_file');
 SELECT vt_test.error_of($$SET visittrack.fingerprint_secret = 'mine'$$);
 SELECT vt_test.error_of($$SET visittrack.redis_host = 'evil.example'$$);
 SELECT vt_test.error_of('SELECT * FROM visittrack.user_session');
@@ -37,5 +39,6 @@ SELECT vt_test.error_of('SELECT visittrack.end_expired_sessions()');
 RESET ROLE;
 -- the superuser sees them
 SHOW visittrack.fingerprint_secret;
+SELECT current_setting('visittrack.fingerprint_secret_file') <> '' AS sees_secret_file;
 DROP OWNED BY vt_app;
 DROP ROLE vt_app;

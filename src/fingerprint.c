@@ -2,7 +2,8 @@
  * fingerprint.c: keyed hashes that identify devices and sessions without
  * storing what they were computed from.
  *
- * The key is visittrack.fingerprint_secret, or, when that is empty, a random
+ * The key is the secret of secrets.c (a file named by
+ * visittrack.fingerprint_secret_file), or, when there is none, a random
  * per-install key made by CREATE EXTENSION (table visittrack.secret, read
  * once per backend).  Inputs are length-prefixed so that no two different
  * input tuples hash the same bytes, and each use has its own domain label so
@@ -25,6 +26,7 @@
 #include "fingerprint.h"
 #include "guc.h"
 #include "input.h"
+#include "secrets.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(vt_fingerprint_sql);
@@ -44,7 +46,7 @@ read_install_secret(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("visittrack.secret is empty"),
-				 errhint("Set visittrack.fingerprint_secret, or reinstall the extension.")));
+				 errhint("Set visittrack.fingerprint_secret_file, or reinstall the extension.")));
 	d = vt_spi_datum(0, 1, &isnull);
 	install_secret = (bytea *) MemoryContextAlloc(TopMemoryContext,
 												  VARSIZE_ANY(DatumGetPointer(d)));
@@ -61,6 +63,7 @@ hash_key(const uint8 **key, size_t *len)
 		*len = strlen(vt_fingerprint_secret);
 		return;
 	}
+	vt_secret_require_usable(VT_SECRET_FINGERPRINT);
 	if (install_secret == NULL || install_secret_schema != vt_schema_oid())
 	{
 		if (install_secret)

@@ -4,8 +4,8 @@
  * Defaults are the design document's values.  Windows and TTLs are integer
  * settings in seconds (units accepted: '30min', '4h', '90d'), so tests can
  * shorten them instead of sleeping.  Connection settings and secrets are
- * PGC_SUSET: only a superuser (or the configuration file) may change them,
- * and the secrets carry GUC_SUPERUSER_ONLY so nobody else can read them.
+ * PGC_SUSET: only a superuser (or the configuration file) may change them.
+ * The secrets and the files they are read from are defined in secrets.c.
  */
 #include "postgres.h"
 
@@ -17,16 +17,15 @@
 #include "enrich_guc.h"
 #include "guc.h"
 #include "keyspace.h"
+#include "secrets.h"
 
 char	   *vt_redis_host = NULL;
 int			vt_redis_port = 6379;
-char	   *vt_redis_password = NULL;
 int			vt_redis_db = 0;
 int			vt_redis_timeout_ms = 250;
 char	   *vt_redis_prefix = NULL;
 int			vt_redis_retry_interval_ms = 2000;
 
-char	   *vt_fingerprint_secret = NULL;
 int			vt_ip_anonymize = VT_IP_NONE;
 
 int			vt_session_ttl = 4 * 3600;
@@ -78,6 +77,7 @@ define_seconds(const char *name, const char *desc, int *var, int boot, int min)
 void
 vt_define_settings(void)
 {
+	vt_secrets_init();
 	DefineCustomStringVariable("visittrack.redis_host",
 							   gettext_noop("Redis host name, IP address or Unix socket path; empty keeps hot state in PostgreSQL."),
 							   NULL, &vt_redis_host, "",
@@ -86,11 +86,6 @@ vt_define_settings(void)
 							gettext_noop("Redis TCP port."),
 							NULL, &vt_redis_port, 6379, 1, 65535,
 							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomStringVariable("visittrack.redis_password",
-							   gettext_noop("Password sent with AUTH when connecting to Redis."),
-							   NULL, &vt_redis_password, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
 	DefineCustomIntVariable("visittrack.redis_db",
 							gettext_noop("Redis logical database selected after connecting."),
 							NULL, &vt_redis_db, 0, 0, 1023,
@@ -108,11 +103,6 @@ vt_define_settings(void)
 							   NULL, &vt_redis_prefix, "",
 							   PGC_SUSET, 0, check_redis_prefix, NULL, NULL);
 
-	DefineCustomStringVariable("visittrack.fingerprint_secret",
-							   gettext_noop("Key of the keyed hashes behind fingerprints and session ids; empty uses a random per-install key."),
-							   NULL, &vt_fingerprint_secret, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
 	DefineCustomEnumVariable("visittrack.ip_anonymize",
 							 gettext_noop("What is kept of IP addresses: none (as given), truncate (/24 and /48) or drop."),
 							 NULL, &vt_ip_anonymize, VT_IP_NONE, ip_anonymize_options,
@@ -149,20 +139,6 @@ vt_define_settings(void)
 							 gettext_noop("Calls return before these writes reach the tables and Redis; see doc/settings.md for what a crash can lose."),
 							 &vt_write_behind, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("visittrack.write_queue_size",
-							gettext_noop("Shared memory for writes waiting for the visittrack writer."),
-							gettext_noop("0 disables write-behind.  Calls write synchronously while the queue is full."),
-							&vt_write_queue_size, 8192, 0, 1024 * 1024,
-							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
-	DefineCustomIntVariable("visittrack.anon_cache_size",
-							gettext_noop("Live anonymous sessions kept in shared memory while write-behind is on."),
-							gettext_noop("0 sends every anonymous page view to Redis."),
-							&vt_anon_cache_size, 16384, 0, 1024 * 1024,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("visittrack.write_behind_delay",
-							gettext_noop("How long the visittrack writer lets queued writes gather before writing them."),
-							NULL, &vt_write_behind_delay, 100, 1, 10000,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("visittrack.max_url_length",
 							gettext_noop("URLs, referrers and page names longer than this many bytes are cut."),
@@ -173,13 +149,24 @@ vt_define_settings(void)
 							NULL, &vt_max_user_agent_length, 512, 64, 65536,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("visittrack.worker_interval",
-							gettext_noop("Seconds between two rounds of the background worker."),
-							NULL, &vt_worker_interval, 60, 1, 86400,
-							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
-
+	/*
+	 * What sizes shared memory or configures the processes the postmaster
+	 * starts (worker, writers) exists only when preloaded: PostgreSQL
+	 * refuses to define a PGC_POSTMASTER setting after start (FATAL), and
+	 * without preloading there is no shared memory or process to configure.
+	 */
 	if (process_shared_preload_libraries_in_progress)
 	{
+		DefineCustomIntVariable("visittrack.write_queue_size",
+								gettext_noop("Shared memory for writes waiting for the visittrack writer."),
+								gettext_noop("0 disables write-behind.  Calls write synchronously while the queue is full."),
+								&vt_write_queue_size, 8192, 0, 1024 * 1024,
+								PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+		DefineCustomIntVariable("visittrack.anon_cache_size",
+								gettext_noop("Live anonymous sessions kept in shared memory while write-behind is on."),
+								gettext_noop("0 sends every anonymous page view to Redis."),
+								&vt_anon_cache_size, 16384, 0, 1024 * 1024,
+								PGC_POSTMASTER, 0, NULL, NULL, NULL);
 		DefineCustomStringVariable("visittrack.database",
 								   gettext_noop("Database the background worker connects to."),
 								   NULL, &vt_worker_database, "postgres",
@@ -188,6 +175,14 @@ vt_define_settings(void)
 								 gettext_noop("Starts the background worker when visittrack is preloaded."),
 								 NULL, &vt_worker_enabled, true,
 								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomIntVariable("visittrack.write_behind_delay",
+								gettext_noop("How long the visittrack writer lets queued writes gather before writing them."),
+								NULL, &vt_write_behind_delay, 100, 1, 10000,
+								PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+		DefineCustomIntVariable("visittrack.worker_interval",
+								gettext_noop("Seconds between two rounds of the background worker."),
+								NULL, &vt_worker_interval, 60, 1, 86400,
+								PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	}
 
 	vt_define_enrichment_settings();

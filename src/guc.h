@@ -15,14 +15,14 @@ typedef enum VtIpAnonymize
 /* Redis connection */
 extern char *vt_redis_host;
 extern int	vt_redis_port;
-extern char *vt_redis_password;
+extern char *vt_redis_password;	/* effective value (secrets.h) */
 extern int	vt_redis_db;
 extern int	vt_redis_timeout_ms;
 extern char *vt_redis_prefix;
 extern int	vt_redis_retry_interval_ms;
 
 /* keys and privacy */
-extern char *vt_fingerprint_secret;
+extern char *vt_fingerprint_secret;	/* effective value (secrets.h) */
 extern int	vt_ip_anonymize;
 
 /* windows and thresholds, in seconds unless stated */

@@ -20,6 +20,7 @@
 #include "secrets.h"
 
 char	   *vt_redis_host = NULL;
+int			vt_maintenance_lock_timeout = 100;
 int			vt_redis_port = 6379;
 int			vt_redis_db = 0;
 int			vt_redis_timeout_ms = 250;
@@ -139,6 +140,12 @@ vt_define_settings(void)
 							 gettext_noop("Calls return before these writes reach the tables and Redis; see doc/settings.md for what a crash can lose."),
 							 &vt_write_behind, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("visittrack.maintenance_lock_timeout",
+							gettext_noop("Longest partition maintenance waits for a table lock before leaving its work to its next run."),
+							gettext_noop("While ensure_partitions() or cleanup_anonymous_data() waits for a lock, page views queue behind it.  0 waits without limit."),
+							&vt_maintenance_lock_timeout, 100, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("visittrack.max_url_length",
 							gettext_noop("URLs, referrers and page names longer than this many bytes are cut."),

@@ -14,6 +14,7 @@ typedef enum VtIpAnonymize
 
 /* Redis connection */
 extern char *vt_redis_host;
+extern int	vt_maintenance_lock_timeout;
 extern int	vt_redis_port;
 extern char *vt_redis_password;	/* effective value (secrets.h) */
 extern int	vt_redis_db;

@@ -97,7 +97,8 @@ my $fp = $node->safe_psql('postgres', $fp_sql);
 $node->poll_query_until('postgres',
 	qq{SELECT visittrack.track_page_view('$fp', '/b') > 0 AND (visittrack.status())->>'hot_store' = 'redis'})
   or die 'Redis was not used with the password file';
-is(redis_exists("anon_session:$fp"), '1', 'Redis AUTH with the password from the file: the session is in Redis');
+my $prefix = $node->safe_psql('postgres', q{SELECT visittrack.status()->'redis'->>'key_prefix'});
+is(redis_exists("${prefix}anon_session:$fp"), '1', 'Redis AUTH with the password from the file: the session is in Redis');
 
 # Changing the file and reloading changes the secret; nothing secret is logged.
 my $offset = -s $node->logfile;

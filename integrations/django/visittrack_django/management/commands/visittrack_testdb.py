@@ -55,7 +55,8 @@ class Command(BaseCommand):
                   "user": options["superuser"]}
         if options["password"]:
             params["password"] = getpass.getpass("password for %s: " % options["superuser"])
-        with psycopg2.connect(dbname="postgres", **params) as conn:
+        conn = psycopg2.connect(dbname="postgres", **params)
+        try:
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (test_name,))
@@ -65,6 +66,8 @@ class Command(BaseCommand):
                     self.stdout.write("created database %s owned by %s" % (test_name, owner))
                 cur.execute(sql.SQL("ALTER DATABASE {} SET visittrack.redis_prefix = {}").format(
                     sql.Identifier(test_name), sql.Literal(prefix)))
+        finally:
+            conn.close()
         conn = psycopg2.connect(dbname=test_name, **params)
         try:
             conn.autocommit = True

@@ -69,7 +69,7 @@ def configure(name):
     django.setup()
 
 
-def page(request):
+def page(request, slug):
     from django.http import HttpResponse
     return HttpResponse("<html><body><h1>Montréal</h1><p>%s</p></body></html>" % ("x" * 2000))
 

@@ -581,6 +581,7 @@ vt_wq_peek(int ring, VtQueuedWrite **records, int max_records, Size max_bytes,
 		r->payload.data[h.len] = '\0';
 		pos += sizeof(h) + h.len;
 		bytes += sizeof(h) + h.len;
+		r->end = pos;
 	}
 	*records = out;
 	*end = pos;

@@ -111,15 +111,21 @@ typedef struct VtQueuedWrite
 {
 	VtWriteKind kind;
 	StringInfoData payload;		/* data, len; read with record.h */
+	uint64		end;			/* ring position just after it: vt_wq_consume */
 } VtQueuedWrite;
 
 /*
  * Copy the oldest records, up to max_records and about max_bytes, into
  * memory of the current context.  *end is what to pass to vt_wq_consume
- * once they are written; *end - *start is their size in the queue.
+ * once they are written; *end - *start is their size in the queue.  A
+ * writer that stops before writing them leaves them there for the next one.
  */
 extern int	vt_wq_peek(int ring, VtQueuedWrite **records, int max_records,
 					   Size max_bytes, uint64 *end, uint64 *start);
+/*
+ * Remove the records before end from the ring (written or dropped).  Never
+ * errors nor waits, so that it can run in a commit callback.
+ */
 extern void vt_wq_consume(int ring, uint64 end, int written, int dropped);
 
 /* --- status() --- */

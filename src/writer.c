@@ -31,7 +31,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -47,11 +46,9 @@
 
 #include "anon_cache.h"
 #include "bgconnect.h"
-#include "events.h"
 #include "guc.h"
 #include "hotstore.h"
-#include "pageviews.h"
-#include "sessions.h"
+#include "write_batch.h"
 #include "write_queue.h"
 #include "writer.h"
 
@@ -197,47 +194,6 @@ on_exit_detach(int code, Datum arg)
 	vt_wq_writer_detach(my_ring);
 }
 
-/* Write records of each kind, one statement or pipeline per kind. */
-static void
-write_records(VtQueuedWrite *records, int n)
-{
-	StringInfo *by_kind[VT_WRITE_KINDS + 1];
-	int			count[VT_WRITE_KINDS + 1] = {0};
-	VtAnonViewRow *views;
-	int			k,
-				i;
-
-	for (k = 1; k <= VT_WRITE_KINDS; k++)
-		by_kind[k] = palloc(sizeof(StringInfo) * n);
-	for (i = 0; i < n; i++)
-	{
-		k = records[i].kind;
-		if (k < 1 || k > VT_WRITE_KINDS)
-			elog(ERROR, "visittrack writer: unknown record kind %d", k);
-		by_kind[k][count[k]++] = &records[i].payload;
-	}
-
-	views = palloc(sizeof(VtAnonViewRow) * Max(count[VT_WRITE_ANON_VIEW], 1));
-	for (i = 0; i < count[VT_WRITE_ANON_VIEW]; i++)
-	{
-		by_kind[VT_WRITE_ANON_VIEW][i]->cursor = 0;
-		vt_anon_view_row_decode(by_kind[VT_WRITE_ANON_VIEW][i], &views[i]);
-	}
-	if (count[VT_WRITE_ANON_VIEW] > 0)
-		vt_anon_view_rows_write(views, count[VT_WRITE_ANON_VIEW]);
-	if (count[VT_WRITE_USER_VIEW] > 0)
-		vt_user_views_write(by_kind[VT_WRITE_USER_VIEW], count[VT_WRITE_USER_VIEW]);
-	if (count[VT_WRITE_EVENT] > 0)
-		vt_events_write(by_kind[VT_WRITE_EVENT], count[VT_WRITE_EVENT]);
-	if (count[VT_WRITE_VISIT] > 0)
-		hot_visits_write(by_kind[VT_WRITE_VISIT], count[VT_WRITE_VISIT]);
-	if (count[VT_WRITE_ANON_MIRROR] > 0)
-		hot_anon_mirrors_write(by_kind[VT_WRITE_ANON_MIRROR], count[VT_WRITE_ANON_MIRROR]);
-	if (count[VT_WRITE_SESSION_PAGES] > 0)
-		hot_session_pages_write(by_kind[VT_WRITE_SESSION_PAGES],
-								count[VT_WRITE_SESSION_PAGES]);
-}
-
 /* Errors that say "not now" rather than "not this record". */
 static bool
 is_passing(int sqlerrcode)
@@ -284,7 +240,7 @@ write_in_transaction(VtQueuedWrite *records, int n, uint64 end, bool draining,
 	pgstat_report_activity(STATE_RUNNING, "visittrack writer: writing a batch");
 	PG_TRY();
 	{
-		write_records(records, n);
+		vt_write_records(records, n);
 		PopActiveSnapshot();
 		consume_at_commit.end = end;
 		consume_at_commit.written = n;

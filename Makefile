@@ -3,7 +3,10 @@ EXTENSION   = visittrack
 EXTVERSION  = 1.1
 
 MODULE_big  = visittrack
-OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# src/ holds one folder per subsystem (doc/architecture.md); headers are
+# found by name in any of them.
+SRC_DIRS    = $(sort $(dir $(wildcard src/*/*.c)))
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 # The install script is assembled from one file per concern (sql/install/NN_*.sql);
 # each upgrade script from the changes since the previous release
@@ -15,7 +18,7 @@ DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql \
 DATA        = sql/$(EXTENSION)--1.0.sql
 
 PG_CONFIG  ?= pg_config
-PG_CPPFLAGS = -Isrc
+PG_CPPFLAGS = $(addprefix -I,$(SRC_DIRS))
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers
 SHLIB_LINK  = -lhiredis -lpcre2-8 -lyaml -lmaxminddb
@@ -36,6 +39,6 @@ sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/upgrade/%/*.sql))
 	cat $^ > $@
 
 # objects depend on the headers they include (PGXS does not track them)
-src/%.o: override CPPFLAGS += -MMD -MP
+$(OBJS): override CPPFLAGS += -MMD -MP
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN = $(OBJS:.o=.d)

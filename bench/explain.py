@@ -4,7 +4,7 @@
 usage: explain.py SRC_PAGEVIEWS_C  (libpq environment: PGHOST, PGPORT, ...)
 
 Takes the statement of record_anonymous_view() verbatim from
-src/pageviews.c (so that it follows the C code), prepares it with the same
+src/api/pageviews.c (so that it follows the C code), prepares it with the same
 parameter types in database bench, and explains it for a live session
 under plan_cache_mode force_custom_plan, force_generic_plan and auto (after
 five executions, as the SPI plan cache sees it), each in a rolled-back

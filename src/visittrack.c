@@ -14,9 +14,9 @@
 #include "storage/ipc.h"
 
 #include "anon_cache.h"
-#include "deferred.h"
+#include "commit_phases.h"
 #include "guc.h"
-#include "state.h"
+#include "shared_state.h"
 #include "useragent.h"
 #include "worker.h"
 #include "write_queue.h"

@@ -14,11 +14,11 @@
 #include "utils/timestamp.h"
 
 #include "anon_cache.h"
-#include "deferred.h"
+#include "commit_phases.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "redis_client.h"
-#include "state.h"
+#include "shared_state.h"
 #include "write_queue.h"
 
 static inline const HotStoreOps *
@@ -48,7 +48,7 @@ count_fallback_write(void)
 
 /*
  * May PostgreSQL hold hot state from an outage that has not reached Redis
- * yet?  Preloaded: the shared write counter says (state.c).  Otherwise each
+ * yet?  Preloaded: the shared write counter says (shared_state.c).  Otherwise each
  * backend only knows its own writes, so it asks the tables, at most once a
  * second.
  */

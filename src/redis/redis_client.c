@@ -42,7 +42,7 @@
 #include "guc.h"
 #include "keyspace.h"
 #include "redis_client.h"
-#include "state.h"
+#include "shared_state.h"
 
 typedef struct Connection
 {
@@ -453,7 +453,7 @@ exchange(int n, const VtRedisCommand *cmds, redisReply **replies, TimestampTz de
  * On a fresh connection: AUTH and SELECT, then the data-epoch marker
  * ({prefix}visittrack:epoch, set once with NX and read back), all in one
  * round trip.  A marker that differs from the one last seen means Redis
- * lost its data since (state.c); nothing else here knows what is stored.
+ * lost its data since (shared_state.c); nothing else here knows what is stored.
  */
 static bool
 handshake(TimestampTz deadline)

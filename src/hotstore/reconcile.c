@@ -8,7 +8,7 @@
  * updated or deleted during the outage are deleted so that session_get
  * refills them from user_session; and erasures that could not reach Redis
  * (forget_user, forget_fingerprint) are carried out.  The worker runs it every round, and at
- * once when a backend sees Redis come back (state.c wakes it).
+ * once when a backend sees Redis come back (shared_state.c wakes it).
  *
  * The local rows are taken (deleted) in the calling transaction; if Redis
  * fails half-way, the ERROR rolls the deletions back and the next round
@@ -24,7 +24,7 @@
 #include "guc.h"
 #include "hotstore.h"
 #include "redis_client.h"
-#include "state.h"
+#include "shared_state.h"
 
 PG_FUNCTION_INFO_V1(vt_reconcile_hot_state);
 

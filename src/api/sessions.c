@@ -19,7 +19,7 @@
 #include "utils/uuid.h"
 
 #include "fingerprint.h"
-#include "commit_mode.h"
+#include "async_commit.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
@@ -27,7 +27,7 @@
 #include "jsonbuf.h"
 #include "sessions.h"
 #include "spi_util.h"
-#include "state.h"
+#include "shared_state.h"
 #include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_session_start);

@@ -110,7 +110,7 @@ extern bool vt_wq_is_empty(int ring);
 typedef struct VtQueuedWrite
 {
 	VtWriteKind kind;
-	StringInfoData payload;		/* data, len; read with record.h */
+	StringInfoData payload;		/* data, len; read with queued_record.h */
 	uint64		end;			/* ring position just after it: vt_wq_consume */
 } VtQueuedWrite;
 

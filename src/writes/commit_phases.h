@@ -1,5 +1,5 @@
 /*
- * deferred.h: work that must happen only if the calling transaction commits.
+ * commit_phases.h: work that must happen only if the calling transaction commits.
  *
  * Redis is not transactional, so Redis writes that describe database rows
  * (a session's cache entry, a signed-in visitor's presence) and records for
@@ -18,8 +18,8 @@
  *
  * Within a phase, actions run in the order they were queued.
  */
-#ifndef VT_DEFERRED_H
-#define VT_DEFERRED_H
+#ifndef VT_COMMIT_PHASES_H
+#define VT_COMMIT_PHASES_H
 
 typedef void (*VtDeferredFn) (void *arg);
 

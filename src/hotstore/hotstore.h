@@ -5,7 +5,7 @@
  * key layout) and PostgreSQL itself (hotstore_local.c, unlogged tables),
  * used when no Redis is configured or Redis cannot be reached.  Callers
  * never know which one served them; hotstore.c chooses, falls back, and
- * applies writes that describe database rows at commit (deferred.h).
+ * applies writes that describe database rows at commit (commit_phases.h).
  *
  * Rollback rules (doc/operations.md):
  *  - session and signed-in presence writes happen only if the transaction

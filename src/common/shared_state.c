@@ -1,5 +1,5 @@
 /*
- * state.c: run-time state shared by all backends when preloaded.
+ * shared_state.c: run-time state shared by all backends when preloaded.
  *
  * Locking rules:
  *  - counters are pg_atomic_uint64, updated and read without locks;
@@ -22,7 +22,7 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "state.h"
+#include "shared_state.h"
 
 /*
  * The data-epoch marker is kept per key namespace (Redis server and key

@@ -17,7 +17,7 @@
 #include "keyspace.h"
 #include "redis_client.h"
 #include "spi_util.h"
-#include "state.h"
+#include "shared_state.h"
 #include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_status);

@@ -10,9 +10,9 @@
  */
 #include "postgres.h"
 
-#include "deferred.h"
+#include "commit_phases.h"
 #include "hotstore.h"
-#include "record.h"
+#include "queued_record.h"
 #include "redis_client.h"
 #include "write_queue.h"
 #include "queue_at_commit.h"

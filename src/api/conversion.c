@@ -1,5 +1,5 @@
 /*
- * anon_sessions.c: the life after the page views of an anonymous session --
+ * conversion.c: the life after the page views of an anonymous session --
  * finalisation when it goes idle, and the link to the account it became.
  *
  * Where the final figures come from: the hot entry (while it lives), the

@@ -32,7 +32,7 @@
 #include "input.h"
 #include "jsonbuf.h"
 #include "rulefile.h"
-#include "state.h"
+#include "shared_state.h"
 #include "uacache.h"
 #include "uap.h"
 #include "useragent.h"

@@ -1,5 +1,5 @@
 /*
- * commit_mode.c: asynchronous commit for tracking transactions.
+ * async_commit.c: asynchronous commit for tracking transactions.
  *
  * Waiting for the WAL flush at commit is most of a page view's cost (more
  * than half of its time in doc/performance.md's profile).  Tracking data can
@@ -17,7 +17,7 @@
 #include "storage/proc.h"
 #include "utils/guc.h"
 
-#include "commit_mode.h"
+#include "async_commit.h"
 #include "guc.h"
 
 static LocalTransactionId done_in = InvalidLocalTransactionId;

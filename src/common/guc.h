@@ -34,7 +34,7 @@ extern int	vt_community_window;
 extern int	vt_anon_persist_every;	/* pages */
 extern int	vt_anon_retention;
 
-/* commit of tracking transactions (commit_mode.c) */
+/* commit of tracking transactions (async_commit.c) */
 extern bool vt_async_commit;
 
 /* write-behind (write_queue.h) */

@@ -20,7 +20,7 @@
 
 #include "arrays.h"
 #include "pageviews.h"
-#include "record.h"
+#include "queued_record.h"
 #include "spi_util.h"
 
 void

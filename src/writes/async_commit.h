@@ -1,8 +1,8 @@
 /*
- * commit_mode.h: how a transaction that records tracking data commits.
+ * async_commit.h: how a transaction that records tracking data commits.
  */
-#ifndef VT_COMMIT_MODE_H
-#define VT_COMMIT_MODE_H
+#ifndef VT_ASYNC_COMMIT_H
+#define VT_ASYNC_COMMIT_H
 
 /*
  * Called by every request-path function that writes.  With

@@ -17,7 +17,7 @@
 #include "utils/uuid.h"
 
 #include "arrays.h"
-#include "record.h"
+#include "queued_record.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "write_queue.h"

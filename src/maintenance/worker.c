@@ -28,7 +28,7 @@
 #include "bgconnect.h"
 #include "guc.h"
 #include "spi_util.h"
-#include "state.h"
+#include "shared_state.h"
 #include "worker.h"
 
 PGDLLEXPORT void vt_worker_main(Datum arg);

@@ -26,7 +26,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "commit_mode.h"
+#include "async_commit.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
@@ -34,7 +34,7 @@
 #include "redis_client.h"
 #include "sessions.h"
 #include "spi_util.h"
-#include "state.h"
+#include "shared_state.h"
 #include "useragent.h"
 #include "write_queue.h"
 #include "queue_at_commit.h"

@@ -16,12 +16,12 @@
 
 #include "arrays.h"
 #include "events.h"
-#include "commit_mode.h"
+#include "async_commit.h"
 #include "guc.h"
 #include "input.h"
 #include "spi_util.h"
-#include "record.h"
-#include "state.h"
+#include "queued_record.h"
+#include "shared_state.h"
 #include "write_queue.h"
 #include "queue_at_commit.h"
 

@@ -1,9 +1,9 @@
 /*
- * record.c: writing and reading the fields of a queued write.
+ * queued_record.c: writing and reading the fields of a queued write.
  */
 #include "postgres.h"
 
-#include "record.h"
+#include "queued_record.h"
 
 void
 vt_rec_put_text(StringInfo buf, const char *s)

@@ -1,13 +1,13 @@
 /*
- * record.h: a flat encoding of one queued write (write_queue.h).
+ * queued_record.h: a flat encoding of one queued write (write_queue.h).
  *
  * Fields are appended in a fixed order and read back in the same order:
  * text as a 4-byte length (-1 for NULL) and its bytes, integers as 8
  * bytes, booleans as one.  The writer runs the same binary, so no version
  * or byte-order marker is needed.
  */
-#ifndef VT_RECORD_H
-#define VT_RECORD_H
+#ifndef VT_QUEUED_RECORD_H
+#define VT_QUEUED_RECORD_H
 
 #include "lib/stringinfo.h"
 

@@ -1,10 +1,10 @@
 /*
- * state.h: what visittrack knows about itself at run time -- Redis health,
+ * shared_state.h: what visittrack knows about itself at run time -- Redis health,
  * counters, the background worker -- kept in shared memory when the library
  * is preloaded and in backend-local memory otherwise.  status() reads it.
  */
-#ifndef VT_STATE_H
-#define VT_STATE_H
+#ifndef VT_SHARED_STATE_H
+#define VT_SHARED_STATE_H
 
 #include "datatype/timestamp.h"
 #include "storage/latch.h"

@@ -15,7 +15,7 @@
 
 #include "guc.h"
 #include "redis_values.h"
-#include "state.h"
+#include "shared_state.h"
 
 void
 vt_rv_rejected(const char *what)

@@ -2,7 +2,7 @@
  * queue_at_commit.c: hand a transaction's records to the write queue, or
  * write them, at its commit (queue_at_commit.h).
  *
- * The three commit phases of deferred.h do the work: GATHER collects the
+ * The three commit phases of commit_phases.h do the work: GATHER collects the
  * records that survived savepoint rollbacks, per ring; WRITE reserves room
  * for each ring's records, or writes them synchronously when there is
  * none (this can fail, and then the transaction aborts); PUBLISH copies
@@ -15,7 +15,7 @@
 #include "storage/proc.h"
 #include "utils/memutils.h"
 
-#include "deferred.h"
+#include "commit_phases.h"
 #include "queue_at_commit.h"
 #include "write_batch.h"
 

@@ -24,13 +24,13 @@
 
 #include "events.h"
 #include "fingerprint.h"
-#include "commit_mode.h"
+#include "async_commit.h"
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
 #include "isotime.h"
 #include "jsonbuf.h"
-#include "state.h"
+#include "shared_state.h"
 #include "write_queue.h"
 #include "useragent.h"
 

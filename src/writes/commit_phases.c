@@ -1,9 +1,9 @@
 /*
- * deferred.c: a per-transaction list of actions applied at commit.
+ * commit_phases.c: a per-transaction list of actions applied at commit.
  *
  * Entries live in TopTransactionContext, tagged with the subtransaction
  * nesting level that queued them.  They run at XACT_EVENT_PRE_COMMIT,
- * phase by phase (deferred.h): after deferred triggers and the closing of
+ * phase by phase (commit_phases.h): after deferred triggers and the closing of
  * portals, before the commit record.  An ERROR there aborts the
  * transaction and the client's COMMIT reports it.
  *
@@ -24,7 +24,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 
-#include "deferred.h"
+#include "commit_phases.h"
 
 typedef struct DeferredAction
 {

@@ -31,7 +31,6 @@
 #include "hotstore.h"
 #include "input.h"
 #include "pageviews.h"
-#include "redis_client.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "shared_state.h"
@@ -306,7 +305,7 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 	 * An anonymous view with write-behind and Redis writes no row itself:
 	 * no need to make its commit asynchronous (a GUC change per call).
 	 */
-	if (has_user || session_id || !vt_redis_configured() || !vt_write_behind_active())
+	if (has_user || session_id || hot_store_writes_tables() || !vt_write_behind_active())
 		vt_tracking_write();
 	if (session_id)
 		vt_check_key_id(session_id, "session_id");

@@ -27,7 +27,6 @@
 #include "guc.h"
 #include "hotstore.h"
 #include "input.h"
-#include "redis_client.h"
 #include "spi_util.h"
 #include "write_queue.h"
 
@@ -114,6 +113,7 @@ vt_forget_user(PG_FUNCTION_ARGS)
 	int64		n_views;
 	int64		n_anon_sessions = 0;
 	int64		n_anon_views = 0;
+	int64		n_hot_sessions = 0;
 	int64		n_hot_anon = 0;
 	int64		n_presence;
 	uint64		n;
@@ -162,7 +162,7 @@ vt_forget_user(PG_FUNCTION_ARGS)
 
 	/* hot state: session entries at commit, the rest now */
 	foreach(lc, session_ids)
-		hot_session_remove(lfirst(lc));
+		n_hot_sessions += hot_session_remove(lfirst(lc));
 	n_presence = hot_visitor_forget(user_text);
 	foreach(lc, fingerprints)
 	{
@@ -177,7 +177,7 @@ vt_forget_user(PG_FUNCTION_ARGS)
 	add_count(&b, "user_page_view", n_views);
 	add_count(&b, "anonymous_session", n_anon_sessions);
 	add_count(&b, "anonymous_page_view", n_anon_views);
-	add_count(&b, "hot_sessions", vt_redis_configured() ? list_length(session_ids) : 0);
+	add_count(&b, "hot_sessions", n_hot_sessions);
 	add_count(&b, "hot_anonymous_sessions", n_hot_anon);
 	add_count(&b, "community_presence", n_presence);
 	PG_RETURN_DATUM(json_result(&b));

@@ -12,10 +12,9 @@
 
 #include "anon_cache.h"
 #include "guc.h"
+#include "hotstore.h"
 #include "isotime.h"
 #include "jsonbuf.h"
-#include "keyspace.h"
-#include "redis_client.h"
 #include "spi_util.h"
 #include "shared_state.h"
 #include "write_queue.h"
@@ -54,34 +53,16 @@ Datum
 vt_status(PG_FUNCTION_ARGS)
 {
 	StringInfoData b;
-	VtRedisHealth h;
 	int			i;
 	char		worker_error[256];
-	TimestampTz rec_at;
-	int64		rec_copied;
 	VtWqStats	wq;
 	VtAnonCacheStats cache;
 
-	vt_redis_health_snapshot(&h);
 	initStringInfo(&b);
 	appendStringInfoChar(&b, '{');
 
-	vt_json_key(&b, "redis");
-	appendStringInfoChar(&b, '{');
-	vt_json_bool(&b, "configured", vt_redis_configured());
-	vt_json_text(&b, "host", nonempty(vt_redis_host));
-	vt_json_int(&b, "port", vt_redis_port);
-	vt_json_text(&b, "key_prefix", vt_key_prefix());
-	vt_json_bool(&b, "up", vt_redis_configured() && h.up);
-	vt_json_bool(&b, "connected", vt_redis_connected());
-	vt_json_time(&b, "since", h.since);
-	vt_json_text(&b, "last_error", nonempty(h.last_error));
-	vt_json_time(&b, "last_error_at", h.last_error_at);
-	vt_json_time(&b, "retry_at", h.up ? 0 : h.retry_at);
-	appendStringInfoChar(&b, '}');
-
-	vt_json_text(&b, "hot_store", !vt_redis_configured() ? "postgresql" :
-				 (h.up ? "redis" : "postgresql (fallback)"));
+	/* "redis", "hot_store" and "reconciliation" */
+	hot_store_describe(&b);
 	vt_json_bool(&b, "shared_state", vt_state_is_shared());
 
 	vt_json_key(&b, "counters");
@@ -132,15 +113,6 @@ vt_status(PG_FUNCTION_ARGS)
 	vt_json_int(&b, "hits", (int64) cache.hits);
 	vt_json_int(&b, "misses", (int64) cache.misses);
 	appendStringInfoChar(&b, '}');
-	appendStringInfoChar(&b, '}');
-
-	vt_reconcile_snapshot(&rec_at, &rec_copied);
-	vt_json_key(&b, "reconciliation");
-	appendStringInfoChar(&b, '{');
-	vt_json_time(&b, "last_run", rec_at);
-	/* outage state may still be in PostgreSQL (queues says how much) */
-	vt_json_bool(&b, "pending", vt_redis_configured() && vt_local_backlog_pending());
-	vt_json_int(&b, "copied", rec_copied);
 	appendStringInfoChar(&b, '}');
 
 	appendStringInfoChar(&b, '}');

@@ -23,6 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "anon_cache.h"
+#include "anon_mirror.h"
 #include "guc.h"
 #include "write_queue.h"
 
@@ -183,8 +184,7 @@ serves(uint32 target)
 }
 
 VtCacheResult
-vt_anon_cache_touch(HotAnonTouch *t, bool may_cache, VtCacheHitFn on_hit,
-					bool *on_hit_result)
+vt_anon_cache_touch(HotAnonTouch *t, bool may_cache, bool *mirrored)
 {
 	CacheKey	key;
 	TimestampTz give_up = 0;
@@ -253,7 +253,7 @@ vt_anon_cache_touch(HotAnonTouch *t, bool may_cache, VtCacheHitFn on_hit,
 			 * Queued before the lock is released, so that the writer finds
 			 * the views of a visitor in the order the cache counted them.
 			 */
-			*on_hit_result = on_hit(t);
+			*mirrored = vt_anon_mirror_try_queue(t);
 			LWLockRelease(cache->lock);
 			result = VT_CACHE_HIT;
 			break;

@@ -23,7 +23,7 @@
 #ifndef VT_ANON_CACHE_H
 #define VT_ANON_CACHE_H
 
-#include "hotstore.h"
+#include "hotstore_types.h"
 
 extern void vt_anon_cache_request_shmem(void);
 extern void vt_anon_cache_startup_shmem(void);
@@ -36,15 +36,15 @@ typedef enum VtCacheResult
 } VtCacheResult;
 
 /*
- * On a hit, t is filled and on_hit(t) runs before the lock is released (it
- * queues the view for Redis; it must be quick); *on_hit_result is what it
- * returned.
+ * may_cache: this session uses write-behind (fill after a claim, not
+ * release).  On a hit, t is filled and the view's mirror record is queued
+ * for the writer (anon_mirror.h) before the lock is released, so that the
+ * queue holds a visitor's views in the order the cache counted them and an
+ * erasure that waits for the queue (hot_anon_remove) finds every counted
+ * view in it.  *mirrored: the queue took the record; if not, the caller
+ * merges the session into Redis itself.
  */
-typedef bool (*VtCacheHitFn) (const HotAnonTouch *t);
-
-/* may_cache: this session uses write-behind (fill after a claim, not release) */
-extern VtCacheResult vt_anon_cache_touch(HotAnonTouch *t, bool may_cache,
-										 VtCacheHitFn on_hit, bool *on_hit_result);
+extern VtCacheResult vt_anon_cache_touch(HotAnonTouch *t, bool may_cache, bool *mirrored);
 extern void vt_anon_cache_fill(const HotAnonTouch *t);	/* Redis counted it */
 extern void vt_anon_cache_release(const char *fingerprint);
 

@@ -1,12 +1,16 @@
 /*
- * hotstore.c: chooses the hot-state backend for each operation.
+ * hotstore.c: the dispatcher of the hot store (hotstore.h): chooses the
+ * backend for each operation.
  *
  * Redis is used when configured and believed up; any failure falls back to
- * the PostgreSQL-local store for that operation (counted as a fallback call
- * in status()).  Writes that describe database rows are queued for commit.
- * Reads that may meet state written during an outage (anonymous sessions)
- * look in both stores, and while an outage's state may still wait in
- * PostgreSQL, page views and session reads consult it (reconcile.c).
+ * the PostgreSQL-local store for that operation (outage.h counts it as a
+ * fallback call in status(), and lists the Redis keys a write left stale).
+ * Writes that describe database rows are applied at commit, or queued for
+ * the writer with write-behind (hotstore_batch.h).  Reads that may meet
+ * state written during an outage (anonymous sessions) look in both stores,
+ * and while an outage's state may still wait in PostgreSQL, page views and
+ * session reads consult it (reconcile.c copies it back).  Above this file
+ * nothing knows which backend served a call.
  */
 #include "postgres.h"
 
@@ -14,70 +18,27 @@
 #include "utils/timestamp.h"
 
 #include "anon_cache.h"
+#include "anon_mirror.h"
 #include "commit_phases.h"
 #include "guc.h"
 #include "hotstore.h"
+#include "hotstore_batch.h"
+#include "hotstore_local.h"
+#include "hotstore_redis.h"
+#include "jsonbuf.h"
+#include "outage.h"
 #include "redis_client.h"
 #include "shared_state.h"
 #include "write_queue.h"
 
+/*
+ * The store to try first: Redis, when it is configured and believed up.
+ * NULL: PostgreSQL (vt_hotstore_local) serves the call alone.
+ */
 static inline const HotStoreOps *
 redis_if_usable(void)
 {
 	return vt_redis_usable() ? &vt_hotstore_redis : NULL;
-}
-
-/* a read served by PostgreSQL although Redis is configured */
-static void
-count_fallback(void)
-{
-	if (vt_redis_configured())
-		vt_count(VT_FALLBACK_CALLS, 1);
-}
-
-/* a write that went to PostgreSQL and must reach Redis later */
-static void
-count_fallback_write(void)
-{
-	if (vt_redis_configured())
-	{
-		vt_count(VT_FALLBACK_CALLS, 1);
-		vt_local_backlog_note_write();
-	}
-}
-
-/*
- * May PostgreSQL hold hot state from an outage that has not reached Redis
- * yet?  Preloaded: the shared write counter says (shared_state.c).  Otherwise each
- * backend only knows its own writes, so it asks the tables, at most once a
- * second.
- */
-static bool
-outage_state_pending(void)
-{
-	static TimestampTz checked_at = 0;
-	static bool pending = false;
-	TimestampTz now;
-
-	if (!vt_redis_configured())
-		return false;
-	if (vt_state_is_shared())
-		return vt_local_backlog_pending();
-	now = GetCurrentTimestamp();
-	if (now - checked_at >= USECS_PER_SEC)
-	{
-		pending = vt_hotstore_local.has_outage_state();
-		checked_at = now;
-	}
-	return pending;
-}
-
-/* A Redis key this write could not reach: repaired by reconciliation. */
-static void
-note_stale(const char *kind, const char *id)
-{
-	count_fallback_write();
-	vt_hotstore_local.note_stale(kind, id);
 }
 
 /*
@@ -105,30 +66,29 @@ static void
 apply_session_write(void *arg)
 {
 	SessionWrite *w = arg;
-	const HotStoreOps *redis = redis_if_usable();
 	bool		done = false;
 
 	vt_count(VT_DEFERRED_WRITES, 1);
 	HOLD_INTERRUPTS();
-	if (redis)
+	if (vt_redis_usable())
 	{
 		switch (w->kind)
 		{
 			case SESSION_STORE:
-				done = redis->session_store(&w->s, w->ttl_seconds);
+				done = hot_redis_session_store(&w->s, w->ttl_seconds);
 				break;
 			case SESSION_PAGES:
-				done = redis->session_set_pages(w->s.session_id, w->s.pages_visited,
-												w->s.last_activity);
+				done = hot_redis_session_set_pages(w->s.session_id, w->s.pages_visited,
+												   w->s.last_activity);
 				break;
 			case SESSION_REMOVE:
-				done = redis->session_remove(w->s.session_id);
+				done = hot_redis_session_remove(w->s.session_id);
 				break;
 		}
 	}
 	RESUME_INTERRUPTS();
 	if (!done)
-		note_stale("session", w->s.session_id);	/* repaired by reconciliation */
+		hot_outage_note_stale("session", w->s.session_id);	/* repaired by reconciliation */
 }
 
 static SessionWrite *
@@ -163,13 +123,12 @@ hot_session_store(const HotSession *s, int ttl_seconds)
 bool
 hot_session_fetch(const char *session_id, HotSession *out)
 {
-	const HotStoreOps *redis = redis_if_usable();
 	bool		found = false;
 
-	if (!redis || !redis->session_fetch(session_id, out, &found) || !found)
+	if (!vt_redis_usable() || !hot_redis_session_fetch(session_id, out, &found) || !found)
 		return false;
 	/* an entry that an outage left stale (a logout, say) is not trusted */
-	if (outage_state_pending() && vt_hotstore_local.is_stale("session", session_id))
+	if (hot_outage_pending() && hot_outage_is_stale("session", session_id))
 		return false;
 	return true;
 }
@@ -192,13 +151,14 @@ hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
 	vt_defer_until_commit(VT_COMMIT_WRITE, apply_session_write, w);
 }
 
-void
+int
 hot_session_remove(const char *session_id)
 {
 	if (!vt_redis_configured())
-		return;
+		return 0;
 	vt_defer_until_commit(VT_COMMIT_WRITE, apply_session_write,
 						  new_session_write(SESSION_REMOVE, session_id));
+	return 1;
 }
 
 /* --- anonymous sessions ------------------------------------------------ */
@@ -226,22 +186,39 @@ anon_touch_uncached(HotAnonTouch *t)
 		bool		ok;
 		TimestampTz reset_at;
 
-		if (outage_state_pending())
+		if (hot_outage_pending())
 			vt_hotstore_local.anon_fetch(t->fingerprint, t->ttl_seconds, &local, &found);
-		ok = found ? redis->anon_touch_merged(t, &local) : redis->anon_touch(t);
+		ok = found ? hot_redis_anon_touch_merged(t, &local) : redis->anon_touch(t);
 		if (ok && found)
 			vt_hotstore_local.anon_remove(t->fingerprint);
 		reset_at = vt_redis_reset_at(vt_redis_namespace());
 		if (ok && t->is_new && reset_at != 0 &&
 			t->now - reset_at < (int64) t->ttl_seconds * USECS_PER_SEC &&
-			vt_hotstore_local.anon_from_views(t->fingerprint, t->ttl_seconds, &local))
-			ok = redis->anon_touch_restart(t, &local);
+			hot_local_anon_from_views(t->fingerprint, t->ttl_seconds, &local))
+			ok = hot_redis_anon_touch_restart(t, &local);
 		if (ok)
 			return true;
 	}
-	count_fallback_write();
+	hot_outage_count_fallback_write();
+	t->continue_from_views = vt_redis_configured();	/* standing in for Redis */
 	vt_hotstore_local.anon_touch(t);
 	return false;
+}
+
+/*
+ * The anonymous cache counted a view but the queue had no room for its
+ * mirror: merge the session into Redis now.  If Redis cannot take it
+ * either, its copy trails the cache until the visitor's next view.
+ */
+static void
+anon_mirror_now(const HotAnonTouch *t)
+{
+	HotAnon		s;
+	int			ttl_seconds;
+
+	vt_anon_mirror_session(t, &s, &ttl_seconds);
+	if (vt_redis_usable())
+		(void) hot_redis_anon_merge(&s, ttl_seconds);
 }
 
 /*
@@ -264,12 +241,12 @@ hot_anon_touch(HotAnonTouch *t)
 		/* the mirror is queued under the cache's lock, where we cannot wait */
 		if (may_cache)
 			vt_wq_wait_below(VT_WRITE_ANON_MIRROR, 0.9);
-		cached = vt_anon_cache_touch(t, may_cache, hot_anon_mirror_try_queue, &mirrored);
+		cached = vt_anon_cache_touch(t, may_cache, &mirrored);
 	}
 	if (cached == VT_CACHE_HIT)
 	{
 		if (!mirrored)
-			hot_anon_mirror_now(t);
+			anon_mirror_now(t);
 		return;
 	}
 	if (cached == VT_CACHE_BYPASS)
@@ -327,7 +304,7 @@ hot_anon_remove(const char *fingerprint)
 	if (vt_anon_cache_remove(fingerprint))
 		(void) vt_wq_wait_written(VT_WQ_ERASURE_WAIT_MS);
 	if (vt_redis_configured() && !(redis && redis->anon_remove(fingerprint)))
-		note_stale("anon_session", fingerprint);	/* erased when Redis is back */
+		hot_outage_note_stale("anon_session", fingerprint);	/* erased when Redis is back */
 	vt_hotstore_local.anon_remove(fingerprint);
 }
 
@@ -346,7 +323,7 @@ apply_visit(void *arg)
 	RESUME_INTERRUPTS();
 	if (done)
 		return;
-	count_fallback_write();
+	hot_outage_count_fallback_write();
 	vt_hotstore_local.visit_record(v);
 }
 
@@ -383,7 +360,7 @@ hot_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
 	if (redis && redis->visit_counts(community_id, now, window_seconds,
 									 authenticated, anonymous))
 		return;
-	count_fallback();
+	hot_outage_count_fallback();
 	vt_hotstore_local.visit_counts(community_id, now, window_seconds,
 								   authenticated, anonymous);
 }
@@ -396,7 +373,7 @@ hot_visitors(const char *community_id, TimestampTz now, int window_seconds)
 
 	if (redis && redis->visitors(community_id, now, window_seconds, &out))
 		return out;
-	count_fallback();
+	hot_outage_count_fallback();
 	vt_hotstore_local.visitors(community_id, now, window_seconds, &out);
 	return out;
 }
@@ -409,21 +386,25 @@ hot_visitor_forget(const char *visitor_key)
 	int64		in_local = 0;
 
 	if (vt_redis_configured() && !(redis && redis->visitor_forget(visitor_key, &in_redis)))
-		note_stale("visitor", visitor_key);	/* erased when Redis is back */
+		hot_outage_note_stale("visitor", visitor_key);	/* erased when Redis is back */
 	vt_hotstore_local.visitor_forget(visitor_key, &in_local);
 	return in_redis + in_local;
 }
 
-/* --- for hotstore_batch.c --------------------------------------------- */
+/* --- what callers may ask of the hot store ------------------------------ */
 
-void
-hot_count_fallback_write(void)
+bool
+hot_store_writes_tables(void)
 {
-	count_fallback_write();
+	return !vt_redis_configured();
 }
 
 void
-hot_note_stale(const char *kind, const char *id)
+hot_store_describe(StringInfo b)
 {
-	note_stale(kind, id);
+	bool		redis_up = hot_redis_describe(b);
+
+	vt_json_text(b, "hot_store", !vt_redis_configured() ? "postgresql" :
+				 (redis_up ? "redis" : "postgresql (fallback)"));
+	hot_outage_describe(b);
 }

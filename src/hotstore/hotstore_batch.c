@@ -1,17 +1,21 @@
 /*
- * hotstore_batch.c: hot-state writes that wait in the write queue.
+ * hotstore_batch.c: hot-state writes that wait in the write queue
+ * (hotstore_batch.h): their records and the writer's batches.
  *
  * With write-behind on (write_queue.h), a community visit and a signed-in
  * session's new page count are queued at commit instead of sent to Redis
  * while the caller waits.  The writer then sends a whole batch in one
  * round trip; what Redis does not take goes where a failed synchronous
  * write would have gone: visits to the PostgreSQL-local store, page counts
- * to the stale-key list that reconciliation repairs.
+ * to the stale-key list that reconciliation repairs (outage.h).
  */
 #include "postgres.h"
 
-#include "commit_phases.h"
-#include "hotstore.h"
+#include "anon_mirror.h"
+#include "hotstore_batch.h"
+#include "hotstore_local.h"
+#include "hotstore_redis.h"
+#include "outage.h"
 #include "queued_record.h"
 #include "redis_client.h"
 #include "write_queue.h"
@@ -54,8 +58,7 @@ decode_visit(StringInfo buf, HotVisit *v)
 static void
 record_visit_locally(const HotVisit *v)
 {
-	if (vt_redis_configured())
-		hot_count_fallback_write();
+	hot_outage_count_fallback_write();
 	vt_hotstore_local.visit_record(v);
 }
 
@@ -79,7 +82,7 @@ hot_visits_write(StringInfo *payloads, int n)
 	for (i = 0; i < n; i++)
 		decode_visit(payloads[i], &visits[i]);
 	for (i = 0; i < n && vt_redis_usable(); i += REDIS_BATCH)
-		(void) vt_hotstore_redis.visit_record_batch(Min(REDIS_BATCH, n - i), visits + i,
+		(void) hot_redis_visit_record_batch(Min(REDIS_BATCH, n - i), visits + i,
 													done + i);
 	for (i = 0; i < n; i++)
 		if (!done[i])
@@ -126,82 +129,14 @@ hot_session_pages_write(StringInfo *payloads, int n)
 	for (i = 0; i < n; i++)
 		decode_pages(payloads[i], &sessions[i]);
 	for (i = 0; i < n && vt_redis_usable(); i += REDIS_BATCH)
-		(void) vt_hotstore_redis.session_set_pages_batch(Min(REDIS_BATCH, n - i),
-														 sessions + i, done + i);
+		(void) hot_redis_session_set_pages_batch(Min(REDIS_BATCH, n - i),
+												 sessions + i, done + i);
 	for (i = 0; i < n; i++)
 		if (!done[i])
-			hot_note_stale("session", sessions[i].session_id);
+			hot_outage_note_stale("session", sessions[i].session_id);
 }
 
-/* --- a cached anonymous session, mirrored to Redis ------------------------ */
-
-static void
-decode_mirror(StringInfo buf, HotAnon *s, int *ttl_seconds)
-{
-	memset(s, 0, sizeof(*s));
-	buf->cursor = 0;
-	s->fingerprint = vt_rec_get_text(buf);
-	s->session_id = vt_rec_get_text(buf);
-	s->started_at = vt_rec_get_int64(buf);
-	s->last_activity = vt_rec_get_int64(buf);
-	s->last_view_at = s->last_activity;
-	s->pages_visited = (int32) vt_rec_get_int64(buf);
-	s->current_page = vt_rec_get_text(buf);
-	s->landing_page = vt_rec_get_text(buf);
-	s->referrer = vt_rec_get_text(buf);
-	*ttl_seconds = (int) vt_rec_get_int64(buf);
-}
-
-static void
-encode_mirror(StringInfo buf, const HotAnonTouch *t)
-{
-	vt_rec_put_text(buf, t->fingerprint);
-	vt_rec_put_text(buf, t->session_id);
-	vt_rec_put_int64(buf, t->started_at);
-	vt_rec_put_int64(buf, t->now);
-	vt_rec_put_int64(buf, t->pages_visited);
-	vt_rec_put_text(buf, t->url);
-	vt_rec_put_text(buf, t->landing_page);
-	vt_rec_put_text(buf, t->first_referrer);
-	vt_rec_put_int64(buf, t->ttl_seconds);
-}
-
-/*
- * Called under the cache's lock on a hit (anon_cache.h), so that a writer
- * closing the cache finds every hit's record in the queue.  Queued at once,
- * not at commit: the count it carries survives a rollback of the caller.
- */
-bool
-hot_anon_mirror_try_queue(const HotAnonTouch *t)
-{
-	StringInfoData buf;
-	bool		queued;
-
-	initStringInfo(&buf);
-	encode_mirror(&buf, t);
-	queued = vt_wq_try_push(VT_WRITE_ANON_MIRROR, &buf);
-	pfree(buf.data);
-	return queued;
-}
-
-/*
- * The queue had no room: merge the session into Redis now.  If Redis
- * cannot take it either, its copy trails the cache until the visitor's
- * next view.
- */
-void
-hot_anon_mirror_now(const HotAnonTouch *t)
-{
-	StringInfoData buf;
-	HotAnon		s;
-	int			ttl_seconds;
-
-	initStringInfo(&buf);
-	encode_mirror(&buf, t);
-	decode_mirror(&buf, &s, &ttl_seconds);
-	if (vt_redis_usable())
-		(void) vt_hotstore_redis.anon_merge(&s, ttl_seconds);
-}
+/* --- a cached anonymous session, mirrored to Redis (anon_mirror.h) ------- */
 
 /*
  * Every view's state goes to Redis, in order, by the merge script (the
@@ -217,7 +152,7 @@ hot_anon_mirrors_write(StringInfo *payloads, int n)
 	int			i;
 
 	for (i = 0; i < n; i++)
-		decode_mirror(payloads[i], &sessions[i], &ttls[i]);
+		vt_anon_mirror_decode(payloads[i], &sessions[i], &ttls[i]);
 
 	/*
 	 * What Redis does not take (an outage) is not kept for later: each view
@@ -225,6 +160,6 @@ hot_anon_mirrors_write(StringInfo *payloads, int n)
 	 * and the cache, not Redis, is the authority meanwhile.
 	 */
 	for (i = 0; i < n && vt_redis_usable(); i += REDIS_BATCH)
-		(void) vt_hotstore_redis.anon_merge_batch(Min(REDIS_BATCH, n - i), sessions + i,
-												  ttls + i, done + i);
+		(void) hot_redis_anon_merge_batch(Min(REDIS_BATCH, n - i), sessions + i,
+										  ttls + i, done + i);
 }

@@ -6,20 +6,20 @@
  * gives: the same windows, the same JSON for visitors, exact counts under
  * concurrency (row locks of INSERT ... ON CONFLICT play the part of Lua
  * atomicity).  Signed-in sessions need no copy here: user_session is the
- * truth, so the session operations only note which Redis keys went stale.
+ * truth (which Redis keys went stale during an outage is outage.c's list).
+ * Reconciliation takes the outage's sessions and visitors back out of here
+ * (hotstore_local.h).
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "hotstore.h"
+#include "hotstore_local.h"
 #include "isotime.h"
-#include "redis_client.h"
 #include "spi_util.h"
 
 static Datum
@@ -52,59 +52,6 @@ text_or_null(const char *s, char *null_flag)
 }
 
 /*
- * Remember a Redis key that this write could not reach.  Not possible in a
- * read-only transaction (where only session_get's refill can get here:
- * nothing is stale then, Redis merely lacks the entry).
- */
-static void
-note_backlog(const char *kind, const char *id)
-{
-	static VtQuery q = {
-		"INSERT INTO visittrack.hot_redis_backlog (key_kind, key_id) VALUES ($1, $2) "
-		"ON CONFLICT (key_kind, key_id) DO UPDATE SET noted_at = now()",
-		2, {TEXTOID, TEXTOID}
-	};
-	Datum		values[2];
-
-	if (XactReadOnly)
-		return;
-	values[0] = CStringGetTextDatum(kind);
-	values[1] = CStringGetTextDatum(id);
-
-	vt_spi_connect();
-	vt_spi_run(&q, values, NULL, false, 0);
-	vt_spi_finish();
-}
-
-static bool
-local_session_store(const HotSession *s, int ttl_seconds)
-{
-	note_backlog("session", s->session_id);
-	return true;
-}
-
-static bool
-local_session_fetch(const char *session_id, HotSession *out, bool *found)
-{
-	*found = false;
-	return true;
-}
-
-static bool
-local_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
-{
-	note_backlog("session", session_id);
-	return true;
-}
-
-static bool
-local_session_remove(const char *session_id)
-{
-	note_backlog("session", session_id);
-	return true;
-}
-
-/*
  * The fingerprint's latest session as its page views show it, if its last
  * view is inside the idle window: id, start, last view, views, landing page
  * and referrer (of the first view).
@@ -122,8 +69,8 @@ static VtQuery views_session_q = {
 	3, {TEXTOID, TIMESTAMPTZOID, INT4OID}
 };
 
-static bool
-local_anon_from_views(const char *fingerprint, int ttl_seconds, HotAnon *out)
+bool
+hot_local_anon_from_views(const char *fingerprint, int ttl_seconds, HotAnon *out)
 {
 	Datum		values[3] = {CStringGetTextDatum(fingerprint),
 		TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), Int32GetDatum(ttl_seconds)};
@@ -164,11 +111,11 @@ touch_result(HotAnonTouch *t)
 
 /*
  * One page view.  The common case is one UPDATE of a live row.  Without
- * one, when Redis is configured, the visitor may be in the middle of a
- * session that Redis held when it became unreachable: its page views tell,
- * so the session continues from them when its latest view is inside the
- * idle window.  Otherwise (and always without Redis, where this table is
- * the only hot store) a new session starts.  The upsert counts on top of a
+ * one, when this store stands in for Redis (t->continue_from_views), the
+ * visitor may be in the middle of a session that Redis held when it became
+ * unreachable: its page views tell, so the session continues from them when
+ * its latest view is inside the idle window.  Otherwise (and always without
+ * Redis, where this table is the only hot store) a new session starts.  The upsert counts on top of a
  * row that a concurrent call created meanwhile.
  */
 static bool
@@ -226,7 +173,7 @@ local_anon_touch(HotAnonTouch *t)
 
 	/* no live row: continue from the page views, or start a session */
 	values[2] = Int32GetDatum(t->ttl_seconds);
-	if (vt_redis_configured() && vt_spi_run(&views_session_q, values, NULL, true, 1) == 1)
+	if (t->continue_from_views && vt_spi_run(&views_session_q, values, NULL, true, 1) == 1)
 	{
 		bool		isnull;
 
@@ -412,10 +359,54 @@ local_visitor_forget(const char *visitor_key, int64 *removed)
 /*
  * Reconciliation: take (delete and return) what waits to be copied to
  * Redis.  Run inside the reconciling transaction: if copying fails, the
- * caller raises an ERROR and the rows come back with the rollback.
+ * caller raises an ERROR and the rows come back with the rollback.  The
+ * query's last column says whether a row is still live; read makes the
+ * record of a live row (in the caller's memory context).
  */
 static List *
-local_anon_take(int ttl_seconds)
+take_live_rows(VtQuery *q, int seconds, int live_col, void *(*read) (uint64 row, int seconds))
+{
+	Datum		values[1] = {Int32GetDatum(seconds)};
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *out = NIL;
+	uint64		n;
+	uint64		i;
+
+	vt_spi_connect();
+	n = vt_spi_run(q, values, NULL, false, 0);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi;
+
+		if (!vt_spi_bool(i, live_col, false))
+			continue;			/* expired or out of the window: nothing to copy */
+		spi = MemoryContextSwitchTo(caller);
+		out = lappend(out, read(i, seconds));
+		MemoryContextSwitchTo(spi);
+	}
+	vt_spi_finish();
+	return out;
+}
+
+static void *
+read_anon(uint64 i, int ttl_seconds)
+{
+	HotAnon    *a = palloc0(sizeof(HotAnon));
+
+	a->fingerprint = vt_spi_text(i, 1);
+	a->session_id = uuid_text(i, 2);
+	a->started_at = vt_spi_int64(i, 3, 0);
+	a->last_activity = vt_spi_int64(i, 4, 0);
+	a->pages_visited = (int32) vt_spi_int64(i, 5, 0);
+	a->current_page = vt_spi_text(i, 6);
+	a->landing_page = vt_spi_text(i, 7);
+	a->referrer = vt_spi_text(i, 8);
+	a->last_view_at = vt_spi_int64(i, 9, 0);
+	return a;
+}
+
+List *
+hot_local_anon_take(int ttl_seconds)
 {
 	static VtQuery q = {
 		"DELETE FROM visittrack.hot_anon_session"
@@ -424,41 +415,28 @@ local_anon_take(int ttl_seconds)
 		"  last_activity > now() - $1 * interval '1 second'",
 		1, {INT4OID}
 	};
-	Datum		values[1] = {Int32GetDatum(ttl_seconds)};
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *out = NIL;
-	uint64		n;
-	uint64		i;
 
-	vt_spi_connect();
-	n = vt_spi_run(&q, values, NULL, false, 0);
-	for (i = 0; i < n; i++)
-	{
-		MemoryContext spi;
-		HotAnon    *a;
-
-		if (!vt_spi_bool(i, 10, false))
-			continue;			/* expired: nothing to copy */
-		spi = MemoryContextSwitchTo(caller);
-		a = palloc0(sizeof(HotAnon));
-		a->fingerprint = vt_spi_text(i, 1);
-		a->session_id = uuid_text(i, 2);
-		a->started_at = vt_spi_int64(i, 3, 0);
-		a->last_activity = vt_spi_int64(i, 4, 0);
-		a->pages_visited = (int32) vt_spi_int64(i, 5, 0);
-		a->current_page = vt_spi_text(i, 6);
-		a->landing_page = vt_spi_text(i, 7);
-		a->referrer = vt_spi_text(i, 8);
-		a->last_view_at = vt_spi_int64(i, 9, 0);
-		out = lappend(out, a);
-		MemoryContextSwitchTo(spi);
-	}
-	vt_spi_finish();
-	return out;
+	return take_live_rows(&q, ttl_seconds, 10, read_anon);
 }
 
-static List *
-local_visitors_take(int window_seconds)
+static void *
+read_visitor(uint64 i, int window_seconds)
+{
+	HotVisitor *v = palloc0(sizeof(HotVisitor));
+
+	v->visit.community_id = vt_spi_text(i, 1);
+	v->visit.visitor_key = vt_spi_text(i, 2);
+	v->visit.is_authenticated = vt_spi_bool(i, 3, false);
+	v->visit.json_fields = vt_spi_text(i, 4);
+	v->pages_viewed = (int32) vt_spi_int64(i, 5, 1);
+	v->first_seen = vt_spi_int64(i, 6, 0);
+	v->visit.now = vt_spi_int64(i, 7, 0);
+	v->visit.window_seconds = window_seconds;
+	return v;
+}
+
+List *
+hot_local_visitors_take(int window_seconds)
 {
 	static VtQuery q = {
 		"DELETE FROM visittrack.hot_community_visitor"
@@ -466,112 +444,11 @@ local_visitors_take(int window_seconds)
 		"  first_seen, last_seen, last_seen > now() - $1 * interval '1 second'",
 		1, {INT4OID}
 	};
-	Datum		values[1] = {Int32GetDatum(window_seconds)};
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *out = NIL;
-	uint64		n;
-	uint64		i;
 
-	vt_spi_connect();
-	n = vt_spi_run(&q, values, NULL, false, 0);
-	for (i = 0; i < n; i++)
-	{
-		MemoryContext spi;
-		HotVisitor *v;
-
-		if (!vt_spi_bool(i, 8, false))
-			continue;			/* out of the window: gone anyway */
-		spi = MemoryContextSwitchTo(caller);
-		v = palloc0(sizeof(HotVisitor));
-		v->visit.community_id = vt_spi_text(i, 1);
-		v->visit.visitor_key = vt_spi_text(i, 2);
-		v->visit.is_authenticated = vt_spi_bool(i, 3, false);
-		v->visit.json_fields = vt_spi_text(i, 4);
-		v->pages_viewed = (int32) vt_spi_int64(i, 5, 1);
-		v->first_seen = vt_spi_int64(i, 6, 0);
-		v->visit.now = vt_spi_int64(i, 7, 0);
-		v->visit.window_seconds = window_seconds;
-		out = lappend(out, v);
-		MemoryContextSwitchTo(spi);
-	}
-	vt_spi_finish();
-	return out;
-}
-
-static List *
-local_stale_keys_take(void)
-{
-	static VtQuery q = {
-		"DELETE FROM visittrack.hot_redis_backlog RETURNING key_kind, key_id",
-		0, {0}
-	};
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *out = NIL;
-	uint64		n;
-	uint64		i;
-
-	vt_spi_connect();
-	n = vt_spi_run(&q, NULL, NULL, false, 0);
-	for (i = 0; i < n; i++)
-	{
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-		HotStaleKey *k = palloc(sizeof(HotStaleKey));
-
-		k->kind = vt_spi_text(i, 1);
-		k->id = vt_spi_text(i, 2);
-		out = lappend(out, k);
-		MemoryContextSwitchTo(spi);
-	}
-	vt_spi_finish();
-	return out;
-}
-
-static void
-local_note_stale(const char *kind, const char *id)
-{
-	note_backlog(kind, id);
-}
-
-static bool
-local_is_stale(const char *kind, const char *id)
-{
-	static VtQuery q = {
-		"SELECT 1 FROM visittrack.hot_redis_backlog WHERE key_kind = $1 AND key_id = $2",
-		2, {TEXTOID, TEXTOID}
-	};
-	Datum		values[2] = {CStringGetTextDatum(kind), CStringGetTextDatum(id)};
-	bool		stale;
-
-	vt_spi_connect();
-	stale = vt_spi_run(&q, values, NULL, true, 1) == 1;
-	vt_spi_finish();
-	return stale;
-}
-
-/* Does the local store hold anything an outage left for Redis? */
-static bool
-local_has_outage_state(void)
-{
-	static VtQuery q = {
-		"SELECT EXISTS (SELECT 1 FROM visittrack.hot_anon_session)"
-		"    OR EXISTS (SELECT 1 FROM visittrack.hot_community_visitor)"
-		"    OR EXISTS (SELECT 1 FROM visittrack.hot_redis_backlog)",
-		0, {0}
-	};
-	bool		pending;
-
-	vt_spi_connect();
-	vt_spi_run(&q, NULL, NULL, true, 1);
-	pending = vt_spi_bool(0, 1, false);
-	vt_spi_finish();
-	return pending;
+	return take_live_rows(&q, window_seconds, 8, read_visitor);
 }
 
 const HotStoreOps vt_hotstore_local = {
-	.session_store = local_session_store,
-	.session_fetch = local_session_fetch,
-	.session_set_pages = local_session_set_pages,
-	.session_remove = local_session_remove,
 	.anon_touch = local_anon_touch,
 	.anon_fetch = local_anon_fetch,
 	.anon_remove = local_anon_remove,
@@ -579,11 +456,4 @@ const HotStoreOps vt_hotstore_local = {
 	.visit_counts = local_visit_counts,
 	.visitors = local_visitors,
 	.visitor_forget = local_visitor_forget,
-	.anon_take = local_anon_take,
-	.visitors_take = local_visitors_take,
-	.stale_keys_take = local_stale_keys_take,
-	.note_stale = local_note_stale,
-	.is_stale = local_is_stale,
-	.has_outage_state = local_has_outage_state,
-	.anon_from_views = local_anon_from_views,
 };

@@ -13,8 +13,12 @@
  * community keeps the keys alive.  Every multi-step change is one Lua script,
  * so counts stay exact with any number of concurrent backends, and each call
  * costs one round trip.  Every key starts with the prefix of keyspace.h.
- * Whatever is read back is checked (redis_values.h): a value that is not
- * what visittrack writes counts as absent, never as an ERROR.
+ * Whatever is read back is checked (hotstore_redis_replies.h): a value that
+ * is not what visittrack writes counts as absent, never as an ERROR.
+ *
+ * The backend of hotstore_types.h for Redis, and what only Redis does
+ * (hotstore_redis.h): the signed-in session cache, pipelined batches, the
+ * merges of reconciliation and its part of status().
  */
 #include "postgres.h"
 
@@ -23,12 +27,14 @@
 #include "utils/timestamp.h"
 
 #include "guc.h"
-#include "hotstore.h"
+#include "hotstore_redis.h"
 #include "hotstore_redis_replies.h"
 #include "isotime.h"
+#include "jsonbuf.h"
 #include "keyspace.h"
 #include "redis_client.h"
 #include "redis_values.h"
+#include "shared_state.h"
 
 /* Drops visitors whose last visit is at or before ARGV[1] - ARGV[2] ms. */
 #define LUA_PRUNE_VISITORS \
@@ -362,67 +368,6 @@ eval_batch(VtRedisScript *script, int n, VtRedisScriptCall *calls, bool *done,
 	return true;
 }
 
-static bool
-redis_session_store(const HotSession *s, int ttl_seconds)
-{
-	const char *key = make_key("session", s->session_id, NULL);
-	size_t		keylen = strlen(key);
-	Args		a = {0};
-	redisReply *r;
-	bool		ok;
-
-	arg(&a, int_text((int64) ttl_seconds * 1000));
-	arg_field(&a, "session_id", s->session_id);
-	arg_field(&a, "user_id", s->user_id);
-	arg_field(&a, "user_username", s->username);
-	arg_field(&a, "ip_address", s->ip_address);
-	arg_field(&a, "device_fingerprint", s->device_fingerprint);
-	arg_field(&a, "fast_fingerprint", s->fast_fingerprint);
-	arg_field(&a, "persistent", s->persistent ? "true" : "false");
-	arg_field(&a, "is_active", s->is_active ? "true" : "false");
-	arg_field(&a, "started_at", iso_text(s->started_at));
-	arg_field(&a, "expires_at", iso_text(s->expires_at));
-	arg_field(&a, "last_activity", iso_text(s->last_activity));
-	arg_field(&a, "pages_visited", int_text(s->pages_visited));
-
-	r = vt_redis_eval(&session_store_script, 1, &key, &keylen, a.n, a.v, a.len);
-	ok = r != NULL && !vt_redis_reply_is_error(r, "a session write");
-	vt_redis_free(r);
-	return ok;
-}
-
-static bool
-redis_session_fetch(const char *session_id, HotSession *out, bool *found)
-{
-	const char *argv[2] = {"HGETALL", make_key("session", session_id, NULL)};
-	size_t		lens[2] = {7, strlen(argv[1])};
-	VtRedisCommand cmd = {2, argv, lens};
-	redisReply *r = vt_redis_command(&cmd);
-	bool		valid;
-
-	if (r == NULL)
-		return false;
-	if (r->type != REDIS_REPLY_ARRAY)
-	{
-		vt_redis_reply_is_error(r, "a session read");
-		vt_redis_free(r);
-		return false;
-	}
-	*found = r->elements > 0;
-	valid = vt_reply_session(r, session_id, out);
-	vt_redis_free(r);
-	/* a damaged entry is no entry: the database answers and refills it */
-	if (*found && !valid)
-	{
-		vt_rv_rejected("a session:{session_id} hash");
-		*found = false;
-	}
-	/* an entry missing its identity is no entry either */
-	if (*found && (out->session_id == NULL || out->user_id == NULL))
-		*found = false;
-	return true;
-}
-
 static void
 set_call(VtRedisScriptCall *call, int nkeys, const char **keys, const size_t *keylens,
 		 int nargs, const char **args, const size_t *arglens)
@@ -447,6 +392,112 @@ one_key_call(const char *key, Args *a, VtRedisScriptCall *call)
 	set_call(call, 1, keys, keylens, a->n, a->v, a->len);
 }
 
+/* Run one script call: false if Redis could not be reached or refused it. */
+static bool
+eval_ok(VtRedisScript *script, const VtRedisScriptCall *c, const char *what)
+{
+	redisReply *r = vt_redis_eval(script, c->nkeys, c->keys, c->keylens,
+								  c->nargs, c->args, c->arglens);
+	bool		ok = r != NULL && !vt_redis_reply_is_error(r, what);
+
+	vt_redis_free(r);
+	return ok;
+}
+
+/*
+ * A script on a community's four keys with ARGV now (ms) and the window
+ * (ms): its array reply, or NULL (Redis out of reach, or an answer of
+ * another kind, logged).
+ */
+static redisReply *
+eval_community(VtRedisScript *script, const char *community_id, TimestampTz now,
+			   int window_seconds, const char *what)
+{
+	const char *keys[4];
+	size_t		keylens[4];
+	Args		a = {0};
+	redisReply *r;
+
+	community_keys(community_id, keys, keylens);
+	arg(&a, int_text(vt_epoch_ms(now)));
+	arg(&a, int_text((int64) window_seconds * 1000));
+	r = vt_redis_eval(script, 4, keys, keylens, a.n, a.v, a.len);
+	if (r != NULL && r->type != REDIS_REPLY_ARRAY)
+	{
+		vt_redis_reply_is_error(r, what);
+		vt_redis_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/*
+ * HGETALL of a key: the array reply, or NULL (Redis out of reach, or an
+ * answer of another kind, logged).  The caller frees it.
+ */
+static redisReply *
+read_hash(const char *key, const char *what)
+{
+	const char *argv[2] = {"HGETALL", key};
+	size_t		lens[2] = {7, strlen(key)};
+	VtRedisCommand cmd = {2, argv, lens};
+	redisReply *r = vt_redis_command(&cmd);
+
+	if (r != NULL && r->type != REDIS_REPLY_ARRAY)
+	{
+		vt_redis_reply_is_error(r, what);
+		vt_redis_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+bool
+hot_redis_session_store(const HotSession *s, int ttl_seconds)
+{
+	Args		a = {0};
+	VtRedisScriptCall c;
+
+	arg(&a, int_text((int64) ttl_seconds * 1000));
+	arg_field(&a, "session_id", s->session_id);
+	arg_field(&a, "user_id", s->user_id);
+	arg_field(&a, "user_username", s->username);
+	arg_field(&a, "ip_address", s->ip_address);
+	arg_field(&a, "device_fingerprint", s->device_fingerprint);
+	arg_field(&a, "fast_fingerprint", s->fast_fingerprint);
+	arg_field(&a, "persistent", s->persistent ? "true" : "false");
+	arg_field(&a, "is_active", s->is_active ? "true" : "false");
+	arg_field(&a, "started_at", iso_text(s->started_at));
+	arg_field(&a, "expires_at", iso_text(s->expires_at));
+	arg_field(&a, "last_activity", iso_text(s->last_activity));
+	arg_field(&a, "pages_visited", int_text(s->pages_visited));
+	one_key_call(make_key("session", s->session_id, NULL), &a, &c);
+	return eval_ok(&session_store_script, &c, "a session write");
+}
+
+bool
+hot_redis_session_fetch(const char *session_id, HotSession *out, bool *found)
+{
+	redisReply *r = read_hash(make_key("session", session_id, NULL), "a session read");
+	bool		valid;
+
+	if (r == NULL)
+		return false;
+	*found = r->elements > 0;
+	valid = vt_reply_session(r, session_id, out);
+	vt_redis_free(r);
+	/* a damaged entry is no entry: the database answers and refills it */
+	if (*found && !valid)
+	{
+		vt_rv_rejected("a session:{session_id} hash");
+		*found = false;
+	}
+	/* an entry missing its identity is no entry either */
+	if (*found && (out->session_id == NULL || out->user_id == NULL))
+		*found = false;
+	return true;
+}
+
 static void
 session_pages_call(const char *session_id, int32 pages, TimestampTz at,
 				   VtRedisScriptCall *call)
@@ -458,23 +509,17 @@ session_pages_call(const char *session_id, int32 pages, TimestampTz at,
 	one_key_call(make_key("session", session_id, NULL), a, call);
 }
 
-static bool
-redis_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
+bool
+hot_redis_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
 {
 	VtRedisScriptCall c;
-	redisReply *r;
-	bool		ok;
 
 	session_pages_call(session_id, pages, at, &c);
-	r = vt_redis_eval(&session_pages_script, c.nkeys, c.keys, c.keylens,
-					  c.nargs, c.args, c.arglens);
-	ok = r != NULL && !vt_redis_reply_is_error(r, "a session page count");
-	vt_redis_free(r);
-	return ok;
+	return eval_ok(&session_pages_script, &c, "a session page count");
 }
 
-static bool
-redis_session_set_pages_batch(int n, const HotSession *sessions, bool *done)
+bool
+hot_redis_session_set_pages_batch(int n, const HotSession *sessions, bool *done)
 {
 	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
 	int			i;
@@ -498,8 +543,8 @@ redis_delete_key(const char *key)
 	return ok;
 }
 
-static bool
-redis_session_remove(const char *session_id)
+bool
+hot_redis_session_remove(const char *session_id)
 {
 	return redis_delete_key(make_key("session", session_id, NULL));
 }
@@ -559,14 +604,14 @@ redis_anon_touch(HotAnonTouch *t)
 	return anon_touch(t, NULL, &anon_touch_script);
 }
 
-static bool
-redis_anon_touch_merged(HotAnonTouch *t, const HotAnon *local)
+bool
+hot_redis_anon_touch_merged(HotAnonTouch *t, const HotAnon *local)
 {
 	return anon_touch(t, local, &anon_touch_merged_script);
 }
 
-static bool
-redis_anon_touch_restart(HotAnonTouch *t, const HotAnon *local)
+bool
+hot_redis_anon_touch_restart(HotAnonTouch *t, const HotAnon *local)
 {
 	return anon_touch(t, local, &anon_touch_restart_script);
 }
@@ -574,20 +619,12 @@ redis_anon_touch_restart(HotAnonTouch *t, const HotAnon *local)
 static bool
 redis_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out, bool *found)
 {
-	const char *argv[2] = {"HGETALL", make_key("anon_session", fingerprint, NULL)};
-	size_t		lens[2] = {7, strlen(argv[1])};
-	VtRedisCommand cmd = {2, argv, lens};
-	redisReply *r = vt_redis_command(&cmd);
+	redisReply *r = read_hash(make_key("anon_session", fingerprint, NULL),
+							  "an anonymous session read");
 	bool		valid;
 
 	if (r == NULL)
 		return false;
-	if (r->type != REDIS_REPLY_ARRAY)
-	{
-		vt_redis_reply_is_error(r, "an anonymous session read");
-		vt_redis_free(r);
-		return false;
-	}
 	valid = vt_reply_anon(r, out);
 	vt_redis_free(r);
 	out->fingerprint = pstrdup(fingerprint);
@@ -625,14 +662,9 @@ static bool
 redis_visit_record(const HotVisit *v)
 {
 	VtRedisScriptCall c;
-	redisReply *r;
-	bool		ok;
 
 	visit_call(v, &c);
-	r = vt_redis_eval(&visit_script, c.nkeys, c.keys, c.keylens, c.nargs, c.args, c.arglens);
-	ok = r != NULL && !vt_redis_reply_is_error(r, "a community visit");
-	vt_redis_free(r);
-	return ok;
+	return eval_ok(&visit_script, &c, "a community visit");
 }
 
 #define VISITS_PER_CALL 500
@@ -654,8 +686,8 @@ compare_visit_index(const void *a, const void *b, void *arg)
  * one round trip: a batch touches each community's keys once, not once per
  * visit.
  */
-static bool
-redis_visit_record_batch(int n, const HotVisit *visits, bool *done)
+bool
+hot_redis_visit_record_batch(int n, const HotVisit *visits, bool *done)
 {
 	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
 	int		   *order = palloc(sizeof(int) * n);
@@ -721,21 +753,15 @@ static bool
 redis_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
 				   int *authenticated, int *anonymous)
 {
-	const char *keys[4];
-	size_t		keylens[4];
-	Args		a = {0};
-	redisReply *r;
+	redisReply *r = eval_community(&visit_counts_script, community_id, now, window_seconds,
+								   "visitor counts");
 	int64		n_auth;
 	int64		n_anon;
 	bool		ok;
 
-	community_keys(community_id, keys, keylens);
-	arg(&a, int_text(vt_epoch_ms(now)));
-	arg(&a, int_text((int64) window_seconds * 1000));
-	r = vt_redis_eval(&visit_counts_script, 4, keys, keylens, a.n, a.v, a.len);
 	if (r == NULL)
 		return false;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+	if (r->elements != 2)
 	{
 		vt_redis_reply_is_error(r, "visitor counts");
 		vt_redis_free(r);
@@ -757,24 +783,12 @@ redis_visit_counts(const char *community_id, TimestampTz now, int window_seconds
 static bool
 redis_visitors(const char *community_id, TimestampTz now, int window_seconds, List **out)
 {
-	const char *keys[4];
-	size_t		keylens[4];
-	Args		a = {0};
-	redisReply *r;
+	redisReply *r = eval_community(&visitors_script, community_id, now, window_seconds,
+								   "the visitor list");
 	size_t		i;
 
-	community_keys(community_id, keys, keylens);
-	arg(&a, int_text(vt_epoch_ms(now)));
-	arg(&a, int_text((int64) window_seconds * 1000));
-	r = vt_redis_eval(&visitors_script, 4, keys, keylens, a.n, a.v, a.len);
 	if (r == NULL)
 		return false;
-	if (r->type != REDIS_REPLY_ARRAY)
-	{
-		vt_redis_reply_is_error(r, "the visitor list");
-		vt_redis_free(r);
-		return false;
-	}
 	/* each entry becomes a jsonb: one that jsonb_in would refuse is left out */
 	*out = NIL;
 	for (i = 0; i < r->elements; i++)
@@ -880,24 +894,18 @@ anon_merge_call(const HotAnon *local, int ttl_seconds, VtRedisScriptCall *call)
 	return true;
 }
 
-static bool
-redis_anon_merge(const HotAnon *local, int ttl_seconds)
+bool
+hot_redis_anon_merge(const HotAnon *local, int ttl_seconds)
 {
 	VtRedisScriptCall c;
-	redisReply *r;
-	bool		ok;
 
 	if (!anon_merge_call(local, ttl_seconds, &c))
 		return true;			/* expired meanwhile */
-	r = vt_redis_eval(&anon_merge_script, c.nkeys, c.keys, c.keylens, c.nargs, c.args,
-					  c.arglens);
-	ok = r != NULL && !vt_redis_reply_is_error(r, "merging a session");
-	vt_redis_free(r);
-	return ok;
+	return eval_ok(&anon_merge_script, &c, "merging a session");
 }
 
-static bool
-redis_anon_merge_batch(int n, const HotAnon *sessions, const int *ttl_seconds, bool *done)
+bool
+hot_redis_anon_merge_batch(int n, const HotAnon *sessions, const int *ttl_seconds, bool *done)
 {
 	VtRedisScriptCall *calls = palloc(sizeof(VtRedisScriptCall) * n);
 	int		   *call_of = palloc(sizeof(int) * n);
@@ -919,14 +927,13 @@ redis_anon_merge_batch(int n, const HotAnon *sessions, const int *ttl_seconds, b
 	return true;
 }
 
-static bool
-redis_visit_merge(const HotVisitor *v)
+bool
+hot_redis_visit_merge(const HotVisitor *v)
 {
 	const char *keys[4];
 	size_t		keylens[4];
 	Args		a = {0};
-	redisReply *r;
-	bool		ok;
+	VtRedisScriptCall c;
 
 	community_keys(v->visit.community_id, keys, keylens);
 	arg(&a, int_text(vt_epoch_ms(GetCurrentTimestamp())));
@@ -937,29 +944,44 @@ redis_visit_merge(const HotVisitor *v)
 	arg(&a, iso_text(v->first_seen));
 	arg(&a, int_text(vt_epoch_ms(v->visit.now)));
 	arg(&a, int_text(v->pages_viewed));
-	r = vt_redis_eval(&visit_merge_script, 4, keys, keylens, a.n, a.v, a.len);
-	ok = r != NULL && !vt_redis_reply_is_error(r, "merging a visitor");
-	vt_redis_free(r);
-	return ok;
+	set_call(&c, 4, keys, keylens, a.n, a.v, a.len);
+	return eval_ok(&visit_merge_script, &c, "merging a visitor");
+}
+
+static const char *
+nonempty(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+bool
+hot_redis_describe(StringInfo b)
+{
+	VtRedisHealth h;
+
+	vt_redis_health_snapshot(&h);
+	vt_json_key(b, "redis");
+	appendStringInfoChar(b, '{');
+	vt_json_bool(b, "configured", vt_redis_configured());
+	vt_json_text(b, "host", nonempty(vt_redis_host));
+	vt_json_int(b, "port", vt_redis_port);
+	vt_json_text(b, "key_prefix", vt_key_prefix());
+	vt_json_bool(b, "up", vt_redis_configured() && h.up);
+	vt_json_bool(b, "connected", vt_redis_connected());
+	vt_json_time(b, "since", h.since);
+	vt_json_text(b, "last_error", nonempty(h.last_error));
+	vt_json_time(b, "last_error_at", h.last_error_at);
+	vt_json_time(b, "retry_at", h.up ? 0 : h.retry_at);
+	appendStringInfoChar(b, '}');
+	return vt_redis_configured() && h.up;
 }
 
 const HotStoreOps vt_hotstore_redis = {
-	.session_store = redis_session_store,
-	.session_fetch = redis_session_fetch,
-	.session_set_pages = redis_session_set_pages,
-	.session_set_pages_batch = redis_session_set_pages_batch,
-	.session_remove = redis_session_remove,
 	.anon_touch = redis_anon_touch,
 	.anon_fetch = redis_anon_fetch,
 	.anon_remove = redis_anon_remove,
 	.visit_record = redis_visit_record,
-	.visit_record_batch = redis_visit_record_batch,
 	.visit_counts = redis_visit_counts,
 	.visitors = redis_visitors,
 	.visitor_forget = redis_visitor_forget,
-	.anon_touch_merged = redis_anon_touch_merged,
-	.anon_touch_restart = redis_anon_touch_restart,
-	.anon_merge = redis_anon_merge,
-	.anon_merge_batch = redis_anon_merge_batch,
-	.visit_merge = redis_visit_merge,
 };

@@ -8,7 +8,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "hotstore.h"
+#include "hotstore_types.h"
 
 extern bool vt_reply_is_string(const redisReply *r);
 

@@ -19,12 +19,12 @@
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "utils/timestamp.h"
 
 #include "guc.h"
-#include "hotstore.h"
+#include "hotstore_local.h"
+#include "hotstore_redis.h"
+#include "outage.h"
 #include "redis_client.h"
-#include "shared_state.h"
 
 PG_FUNCTION_INFO_V1(vt_reconcile_hot_state);
 
@@ -37,11 +37,10 @@ lost_redis(const char *what)
 			 errhint("Nothing was lost: the next round tries again.")));
 }
 
-int64
-hot_reconcile(void)
+/* Copy what waits in PostgreSQL to Redis; returns the entries copied. */
+static int64
+reconcile(void)
 {
-	const HotStoreOps *redis = &vt_hotstore_redis;
-	const HotStoreOps *local = &vt_hotstore_local;
 	ListCell   *lc;
 	List	   *stale;
 	List	   *sessions;
@@ -59,21 +58,21 @@ hot_reconcile(void)
 	 * committed yet when a round looks).  Taken in the order page views lock
 	 * these tables (sessions, then visitors, then stale keys at commit).
 	 */
-	writes_seen = vt_local_backlog_writes();
-	sessions = local->anon_take(vt_anon_session_ttl);
-	visitors = local->visitors_take(vt_community_window);
-	stale = local->stale_keys_take();
-	vt_local_backlog_round(writes_seen, !stale && !sessions && !visitors);
+	writes_seen = hot_outage_round_begin();
+	sessions = hot_local_anon_take(vt_anon_session_ttl);
+	visitors = hot_local_visitors_take(vt_community_window);
+	stale = hot_outage_stale_keys_take();
+	hot_outage_round_end(writes_seen, !stale && !sessions && !visitors);
 
 	foreach(lc, sessions)
 	{
-		if (!redis->anon_merge(lfirst(lc), vt_anon_session_ttl))
+		if (!hot_redis_anon_merge(lfirst(lc), vt_anon_session_ttl))
 			lost_redis("anonymous sessions");
 		copied++;
 	}
 	foreach(lc, visitors)
 	{
-		if (!redis->visit_merge(lfirst(lc)))
+		if (!hot_redis_visit_merge(lfirst(lc)))
 			lost_redis("community visitors");
 		copied++;
 	}
@@ -84,11 +83,11 @@ hot_reconcile(void)
 		bool		ok;
 
 		if (strcmp(k->kind, "session") == 0)
-			ok = redis->session_remove(k->id);
+			ok = hot_redis_session_remove(k->id);
 		else if (strcmp(k->kind, "anon_session") == 0)
-			ok = redis->anon_remove(k->id);
+			ok = vt_hotstore_redis.anon_remove(k->id);
 		else
-			ok = redis->visitor_forget(k->id, &ignored);
+			ok = vt_hotstore_redis.visitor_forget(k->id, &ignored);
 		if (!ok)
 			lost_redis("stale keys");
 		copied++;
@@ -102,12 +101,11 @@ vt_reconcile_hot_state(PG_FUNCTION_ARGS)
 {
 	int64		copied = 0;
 
+	/* without Redis there is never anything to copy, nor a round to note */
 	if (vt_redis_configured())
 	{
-		copied = hot_reconcile();
-		vt_reconcile_note(GetCurrentTimestamp(), copied);
-		if (copied > 0)
-			vt_count(VT_RECONCILED, copied);
+		copied = reconcile();
+		hot_outage_reconciled(copied);
 	}
 	PG_RETURN_INT64(copied);
 }

@@ -816,12 +816,6 @@ vt_redis_reply_is_error(redisReply *reply, const char *what)
 	return true;
 }
 
-void
-vt_redis_disconnect(void)
-{
-	close_connection();
-}
-
 bool
 vt_redis_connected(void)
 {

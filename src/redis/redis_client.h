@@ -80,9 +80,6 @@ extern void vt_redis_free(redisReply *reply);
 /* Is the reply an error reply?  Logs it at LOG level when it is. */
 extern bool vt_redis_reply_is_error(redisReply *reply, const char *what);
 
-/* Close this backend's connection (next call reconnects). */
-extern void vt_redis_disconnect(void);
-
 /* Is this backend holding an open connection right now? */
 extern bool vt_redis_connected(void);
 

@@ -4,7 +4,7 @@
 #include "postgres.h"
 
 #include "events.h"
-#include "hotstore.h"
+#include "hotstore_batch.h"
 #include "pageviews.h"
 #include "sessions.h"
 #include "write_batch.h"

@@ -3,6 +3,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -21,7 +22,10 @@
 
 PG_FUNCTION_INFO_V1(vt_status);
 
-/* sizes of the queues kept in tables */
+/*
+ * Sizes of the queues kept in tables.  The hot-store tables are unlogged,
+ * and a hot standby cannot open them: there they are reported as null.
+ */
 static void
 add_queues(StringInfo b)
 {
@@ -33,6 +37,22 @@ add_queues(StringInfo b)
 		0, {0}
 	};
 
+	static VtQuery on_standby = {
+		"SELECT (SELECT count(*) FROM visittrack.user_session WHERE enriched_at IS NULL)",
+		0, {0}
+	};
+
+	if (RecoveryInProgress())
+	{
+		vt_json_text(b, "redis_backlog", NULL);
+		vt_json_text(b, "local_anonymous_sessions", NULL);
+		vt_json_text(b, "local_community_visitors", NULL);
+		vt_spi_connect();
+		vt_spi_run(&on_standby, NULL, NULL, true, 1);
+		vt_json_int(b, "sessions_awaiting_enrichment", vt_spi_int64(0, 1, 0));
+		vt_spi_finish();
+		return;
+	}
 	vt_spi_connect();
 	vt_spi_run(&q, NULL, NULL, true, 1);
 	vt_json_int(b, "redis_backlog", vt_spi_int64(0, 1, 0));

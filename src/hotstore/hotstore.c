@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
@@ -351,6 +352,21 @@ hot_visit_record(const HotVisit *v)
 	vt_defer_until_commit(VT_COMMIT_WRITE, apply_visit, copy);
 }
 
+/*
+ * The PostgreSQL store is a set of unlogged tables, which a hot standby
+ * cannot open: there, presence is read from Redis or not at all.
+ */
+static void
+require_local_store_readable(const char *what)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s on a hot standby needs Redis", what),
+				 errdetail("Without Redis, live presence is kept in unlogged tables of the primary, which a standby cannot read."),
+				 errhint("Point visittrack.redis_host at the primary's Redis on the standby, or ask the primary.")));
+}
+
 void
 hot_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
 				 int *authenticated, int *anonymous)
@@ -360,6 +376,7 @@ hot_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
 	if (redis && redis->visit_counts(community_id, now, window_seconds,
 									 authenticated, anonymous))
 		return;
+	require_local_store_readable("visitor_stats");
 	hot_outage_count_fallback();
 	vt_hotstore_local.visit_counts(community_id, now, window_seconds,
 								   authenticated, anonymous);
@@ -373,6 +390,7 @@ hot_visitors(const char *community_id, TimestampTz now, int window_seconds)
 
 	if (redis && redis->visitors(community_id, now, window_seconds, &out))
 		return out;
+	require_local_store_readable("current_visitors");
 	hot_outage_count_fallback();
 	vt_hotstore_local.visitors(community_id, now, window_seconds, &out);
 	return out;

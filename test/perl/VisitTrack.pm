@@ -13,8 +13,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(time usleep);
 
-our @EXPORT = qw(vt_node start_redis call call_ok wait_until percentile
-  run_clients random_fingerprint random_uuid);
+our @EXPORT = qw(vt_node start_redis session call call_ok wait_until percentile
+  run_clients start_clients wait_clients random_fingerprint random_uuid);
 
 my @redis_servers;	# every Redis started here, stopped however the test ends
 
@@ -85,26 +85,32 @@ sub vt_node
 
 =pod
 
+=item session($node, $db)
+
+A psql session kept open on $db, driven line by line through pipes (for
+many small timed calls; PostgreSQL::Test::BackgroundPsql pumps through
+IPC::Run and costs several milliseconds per call).  Use with call(),
+call_ok() and $session->quit.
+
 =item call($session, $sql)
 
-Runs $sql in a background psql session (PostgreSQL::Test::BackgroundPsql,
-started with on_error_stop => 0).  Returns ($output, $error, $ms): $error
-is the ERROR or FATAL text (undef when none; warnings are not errors) and
-$ms the milliseconds the call took, seen by the client.
+Runs $sql in the session.  Returns ($output, $error, $ms): $output the
+rows psql printed (unaligned, tuples only), $error the ERROR or FATAL
+message (undef when none; warnings and notices are not errors) and $ms
+the milliseconds the call took, seen by the client.
 
 =cut
+
+sub session
+{
+	my ($node, $db) = @_;
+	return VisitTrack::Session->new($node->connstr($db));
+}
 
 sub call
 {
 	my ($session, $sql) = @_;
-	$session->{stderr} = '';
-	my $t0 = time;
-	my ($out) = $session->query($sql);
-	my $ms = (time - $t0) * 1000.0;
-	my $err = $session->{stderr} =~ /(?:ERROR|FATAL|PANIC):/ ? $session->{stderr} : undef;
-	$err = 'psql exited' if !defined $err && !$session->{run}->pumpable;
-	$session->{stderr} = '';
-	return ($out, $err, $ms);
+	return $session->query($sql);
 }
 
 # call(), dying on an error: for set-up and checks.
@@ -154,15 +160,21 @@ sub percentile
 
 =item run_clients($node, $db, $n, $work, %opts)
 
-Races $n clients: each in a process of its own with its own psql session
-on $db, which first runs $opts{setup} (SQL, e.g. SET commands), then
+Races $n clients: each in a process of its own with its own session on
+$db, which first runs $opts{setup} (SQL, e.g. SET commands), then
 $work->($session, $i), which returns a list of result lines.  Returns
 (\@results, \@errors): every client's lines, and the error of each client
-that died.
+that died.  start_clients() takes the same arguments and returns at once;
+wait_clients() on what it returned waits and gives the same two lists.
 
 =cut
 
 sub run_clients
+{
+	return wait_clients(start_clients(@_));
+}
+
+sub start_clients
 {
 	my ($node, $db, $n, $work, %opts) = @_;
 	my $dir = PostgreSQL::Test::Utils::tempdir();
@@ -173,11 +185,13 @@ sub run_clients
 		die "fork: $!" unless defined $pid;
 		if ($pid == 0)
 		{
-			# the child: report through a file, and leave without running
-			# END blocks (they would stop the node and the Redis)
+			# the child: report through files, and leave without running
+			# END blocks (they would stop the node and the Redis); a seed of
+			# its own, or every client would draw the same "random" visitors
+			srand($$ ^ int(Time::HiRes::time() * 1000));
 			my @lines;
 			my $ok = eval {
-				my $s = $node->background_psql($db, on_error_stop => 0);
+				my $s = session($node, $db);
 				call_ok($s, $opts{setup}) if $opts{setup};
 				@lines = $work->($s, $i);
 				$s->quit;
@@ -196,12 +210,20 @@ sub run_clients
 		}
 		push @pids, $pid;
 	}
-	waitpid($_, 0) for @pids;
+	return { dir => $dir, pids => \@pids };
+}
+
+sub wait_clients
+{
+	my ($clients) = @_;
+	my $dir = $clients->{dir};
+	waitpid($_, 0) for @{ $clients->{pids} };
 	my (@results, @errors);
-	for my $i (0 .. $n - 1)
+	for my $i (0 .. $#{ $clients->{pids} })
 	{
 		push @results, split(/\n/, slurp_file("$dir/client.$i")) if -e "$dir/client.$i";
 		push @errors, slurp_file("$dir/error.$i") if -e "$dir/error.$i";
+		push @errors, "client $i left no report" unless -e "$dir/client.$i";
 	}
 	return (\@results, \@errors);
 }
@@ -216,6 +238,67 @@ sub random_uuid
 	my $h = random_fingerprint();
 	$h =~ s/^(.{8})(.{4})(.{4})(.{4})(.{12})$/$1-$2-$3-$4-$5/;
 	return $h;
+}
+
+package VisitTrack::Session;
+
+use strict;
+use warnings;
+use IPC::Open3;
+use Time::HiRes qw(time);
+
+my $END_MARK = '__visittrack_call_done__';
+
+sub new
+{
+	my ($class, $connstr) = @_;
+	my ($in, $out);
+	# stderr (undef) goes to the same pipe as stdout: a call's messages
+	# arrive before the end mark that follows it
+	my $pid = open3($in, $out, undef, 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=0', '-f', '-', '-d', $connstr);
+	$in->autoflush(1);
+	my $self = bless { in => $in, out => $out, pid => $pid }, $class;
+	# one line per message, so that a message is told from output by its prefix
+	my ($o, $err) = $self->query('\\set VERBOSITY terse');
+	die "psql did not start: $err" if defined $err;
+	return $self;
+}
+
+sub query
+{
+	my ($self, $sql) = @_;
+	my $t0 = time;
+	my $in = $self->{in};
+	my $out = $self->{out};
+	print $in "$sql\n;\n\\echo $END_MARK\n";
+	my (@rows, $err);
+	while (1)
+	{
+		my $line = <$out>;
+		if (!defined $line)
+		{
+			$err //= 'psql exited';
+			last;
+		}
+		chomp $line;
+		last if $line eq $END_MARK;
+		if ($line =~ /^psql:.*?: (ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|LOG|DEBUG\d?):/)
+		{
+			$err //= $line if $1 eq 'ERROR' || $1 eq 'FATAL' || $1 eq 'PANIC';
+			next;
+		}
+		push @rows, $line;
+	}
+	return (join("\n", @rows), $err, (time - $t0) * 1000.0);
+}
+
+sub quit
+{
+	my ($self) = @_;
+	my $in = $self->{in};
+	print $in "\\q\n";
+	close $in;
+	waitpid($self->{pid}, 0);
 }
 
 package VisitTrack::Redis;

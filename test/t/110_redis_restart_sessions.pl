@@ -17,7 +17,7 @@ visittrack.redis_timeout_ms = $TIMEOUT_MS
 visittrack.redis_retry_interval_ms = 500
 visittrack.redis_prefix = 'fault-sessions:'
 EOC
-my $s = $node->background_psql('postgres', on_error_stop => 0);
+my $s = session($node, 'postgres');
 
 my @sids = map {
 	call_ok($s, sprintf("SELECT visittrack.session_start('00000000-0000-0000-0000-%012d', 'fault-key-%d')", $_, $_))

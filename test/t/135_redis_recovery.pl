@@ -23,7 +23,7 @@ visittrack.redis_timeout_ms = 200
 visittrack.redis_retry_interval_ms = 300
 visittrack.redis_prefix = '$P'
 EOC
-my $s = $node->background_psql('postgres', on_error_stop => 0);
+my $s = session($node, 'postgres');
 
 sub counters
 {
@@ -59,7 +59,7 @@ ok($pages eq '3'
 my $replica = start_redis($node->basedir,
 	extra => [ '--replicaof', '127.0.0.1', $redis->{port} ]);
 usleep(500_000);
-my $rs = $node->background_psql('postgres', on_error_stop => 0);
+my $rs = session($node, 'postgres');
 call_ok($rs, "SET visittrack.redis_port = $replica->{port}");
 my $fp2 = random_fingerprint();
 my $n = call_ok($rs, "SELECT visittrack.track_page_view('$fp2', '/replica')");

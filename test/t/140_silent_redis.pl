@@ -26,7 +26,7 @@ sub silent_server
 my ($TIMEOUT_MS, $RETRY_MS) = (200, 1000);
 my $silent = silent_server();
 my ($node) = vt_node('silent_redis', redis => 0);
-my $s = $node->background_psql('postgres', on_error_stop => 0);
+my $s = session($node, 'postgres');
 call_ok($s, "SET visittrack.redis_host = '127.0.0.1'; SET visittrack.redis_port = " . $silent->sockport
 	  . "; SET visittrack.redis_timeout_ms = $TIMEOUT_MS; SET visittrack.redis_retry_interval_ms = $RETRY_MS"
 	  . "; SET visittrack.redis_prefix = 'silent:'");

@@ -353,4 +353,3 @@ SELECT visittrack.enrich_pending() >= 1 AS enriched;
 SELECT is_bot, user_agent IS NULL AS no_user_agent, enriched_at IS NOT NULL AS enriched
   FROM visittrack.anonymous_session WHERE device_fingerprint = :'cfp';
 SELECT * FROM visittrack.conversion_landing_pages() WHERE landing_page = '/landing/z';
-SELECT vt_test.redis('DEL', vt_test.key('anon_session:' || :'cfp')) AS deleted;

@@ -21,11 +21,6 @@ SELECT visittrack.community_visit('c0000000-0000-0000-0000-000000000001', vt_tes
        community_slug => 'montreal');
 -- 3 signed-in, 2 anonymous (fp1 counted once)
 SELECT * FROM visittrack.visitor_stats('c0000000-0000-0000-0000-000000000001');
--- the seed's keys
-SELECT vt_test.redis1('SCARD', vt_test.key('community:c0000000-0000-0000-0000-000000000001:visitors:authenticated')) AS auth_set,
-       vt_test.redis1('SCARD', vt_test.key('community:c0000000-0000-0000-0000-000000000001:visitors:anonymous')) AS anon_set,
-       vt_test.redis1('HLEN', vt_test.key('community:c0000000-0000-0000-0000-000000000001:visitors')) AS hash_len,
-       vt_test.redis1('TTL', vt_test.key('community:c0000000-0000-0000-0000-000000000001:visitors'))::int BETWEEN 295 AND 300 AS ttl_5min;
 SELECT v->>'user_id' AS user_id, v->'is_authenticated' AS auth, v->'pages_viewed' AS pages,
        v->>'division_id' AS division, v->>'current_page' AS page, v->>'community_slug' AS slug
   FROM visittrack.current_visitors('c0000000-0000-0000-0000-000000000001') v

@@ -98,7 +98,6 @@ SELECT count(*) AS anonymous_rows_left
 SELECT metadata->'pages_visited' AS pages, metadata->>'landing_page' AS landing,
        metadata->>'referrer' AS referrer, metadata ? 'duration_seconds' AS has_duration
   FROM visittrack.user_event WHERE user_id = vt_test.uid(90) AND event_type = 'account_created';
-SELECT vt_test.redis('DEL', vt_test.key('anon_session:' || :'fp')) AS deleted;
 
 -- Scheduling: pg_cron lives in database postgres here (cron.database_name),
 -- so schedule_jobs() says where to call it instead (test/cron/ runs it

@@ -1,8 +1,9 @@
--- Test helpers, installed into schema vt_test of each test database by the
--- test runner (scripts/test) and by the regression suite's first test.
--- They let SQL tests look at Redis with redis-cli and check error codes.
-CREATE SCHEMA IF NOT EXISTS vt_test;
-GRANT USAGE ON SCHEMA vt_test TO PUBLIC;
+-- Test helpers of the pgTAP suites (test/*.sql, test/worker/*.sql),
+-- installed into schema vt_test of their databases by scripts/test: the
+-- SQL helpers, and functions that look at Redis by running redis-cli
+-- (COPY FROM PROGRAM, superuser only).  The pg_regress suite (sql/) does
+-- not use these: it installs sql_helpers.sql alone.
+\ir sql_helpers.sql
 
 -- Quote one word for /bin/sh.
 CREATE OR REPLACE FUNCTION vt_test.sh_quote(word text) RETURNS text
@@ -66,16 +67,3 @@ BEGIN
     END LOOP;
 END $$;
 
--- "SQLSTATE: message" of a statement, or 'ok'.
-CREATE OR REPLACE FUNCTION vt_test.error_of(stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
--- A uuid made from a small number, for readable tests.
-CREATE OR REPLACE FUNCTION vt_test.uid(n integer) RETURNS uuid
-LANGUAGE sql IMMUTABLE AS $$ SELECT lpad(to_hex(n), 32, '0')::uuid $$;

@@ -232,23 +232,24 @@ vt_redis_health_admit(uint32 target, int retry_interval_ms)
 										  (uint64) TimestampTzPlusMilliseconds(now, retry_interval_ms));
 }
 
+/* The server "target" was the last one seen, and it was down. */
+static bool
+redis_known_down(uint32 target)
+{
+	VtShared   *s = state();
+
+	return pg_atomic_read_u32(&s->redis_target) == target &&
+		!pg_atomic_read_u32(&s->redis_up);
+}
+
 /* Known down and not yet time to probe: lock-free, for every call. */
 bool
 vt_redis_health_waiting(uint32 target)
 {
 	VtShared   *s = state();
 
-	return vt_redis_health_known_down(target) &&
+	return redis_known_down(target) &&
 		GetCurrentTimestamp() < (TimestampTz) pg_atomic_read_u64(&s->redis_retry_at);
-}
-
-bool
-vt_redis_health_known_down(uint32 target)
-{
-	VtShared   *s = state();
-
-	return pg_atomic_read_u32(&s->redis_target) == target &&
-		!pg_atomic_read_u32(&s->redis_up);
 }
 
 void
@@ -266,6 +267,21 @@ vt_redis_health_failed(uint32 target, const char *message, int retry_interval_ms
 	pg_atomic_write_u32(&s->redis_up, 0);
 	s->redis_error_at = now;
 	strlcpy(s->redis_error, message, sizeof(s->redis_error));
+	unlock_state();
+}
+
+/* Wake the background worker now (its latch), if it is running. */
+static void
+wake_worker(void)
+{
+	Latch	   *latch;
+
+	if (!shared)
+		return;					/* no worker without preloading */
+	lock_state(LW_SHARED);
+	latch = shared->worker_latch;
+	if (latch)
+		SetLatch(latch);
 	unlock_state();
 }
 
@@ -290,7 +306,7 @@ vt_redis_health_ok(uint32 target)
 
 	/* Redis is back: have the worker copy the outage's hot state to it now */
 	if (recovered && vt_local_backlog_pending())
-		vt_worker_wake();
+		wake_worker();
 }
 
 static VtEpochSlot *
@@ -425,20 +441,6 @@ vt_worker_set_latch(Latch *latch)
 {
 	lock_state(LW_EXCLUSIVE);
 	state()->worker_latch = latch;
-	unlock_state();
-}
-
-void
-vt_worker_wake(void)
-{
-	Latch	   *latch;
-
-	if (!shared)
-		return;					/* no worker without preloading */
-	lock_state(LW_SHARED);
-	latch = shared->worker_latch;
-	if (latch)
-		SetLatch(latch);
 	unlock_state();
 }
 

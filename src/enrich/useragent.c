@@ -262,8 +262,12 @@ copy_or_null(const char *s)
 	return s ? pstrdup(s) : NULL;
 }
 
-void
-vt_ua_parse(const char *user_agent, VtUserAgent *out)
+/*
+ * Parses a user agent (NULL allowed) into *out; strings are palloc'd in the
+ * current memory context.  ERROR when the rule files cannot be loaded.
+ */
+static void
+ua_parse(const char *user_agent, VtUserAgent *out)
 {
 	char	   *ua;
 	size_t		len;
@@ -294,8 +298,12 @@ vt_ua_parse(const char *user_agent, VtUserAgent *out)
 	out->device_model = copy_or_null(cached->device_model);
 }
 
-bool
-vt_ua_is_bot(const char *user_agent)
+/*
+ * True when the user agent (NULL allowed) is a bot; cached.  ERROR when the
+ * rule files cannot be loaded.
+ */
+static bool
+ua_is_bot(const char *user_agent)
 {
 	char	   *ua;
 	size_t		len;
@@ -462,7 +470,7 @@ vt_ua_is_bot_on_request(const char *user_agent)
 			pfree(rules_failed_for);
 		rules_failed_for = NULL;
 	}
-	return vt_ua_is_bot(user_agent);
+	return ua_is_bot(user_agent);
 }
 
 /*
@@ -516,7 +524,7 @@ vt_parse_user_agent(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5];
 
-	vt_ua_parse(vt_text_arg(fcinfo, 0), &ua);
+	ua_parse(vt_text_arg(fcinfo, 0), &ua);
 	InitMaterializedSRF(fcinfo, 0);
 	values[0] = text_or_null(ua.device_type, &nulls[0]);
 	values[1] = text_or_null(ua.browser, &nulls[1]);
@@ -532,7 +540,7 @@ vt_parse_user_agent(PG_FUNCTION_ARGS)
 Datum
 vt_is_bot(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(vt_ua_is_bot(vt_text_arg(fcinfo, 0)));
+	PG_RETURN_BOOL(ua_is_bot(vt_text_arg(fcinfo, 0)));
 }
 
 /* ua_details(user_agent text) RETURNS jsonb: everything that was found */
@@ -542,7 +550,7 @@ vt_ua_details(PG_FUNCTION_ARGS)
 	VtUserAgent ua;
 	StringInfoData buf;
 
-	vt_ua_parse(vt_text_arg(fcinfo, 0), &ua);
+	ua_parse(vt_text_arg(fcinfo, 0), &ua);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
 	vt_json_text(&buf, "device_type", ua.device_type);

@@ -450,26 +450,28 @@ vt_worker_pid(void)
 	return (int) pg_atomic_read_u32(&state()->worker_pid);
 }
 
-TimestampTz
-vt_worker_last_run(void)
+/* A time of the shared state, read under the lock. */
+static TimestampTz
+read_time(const TimestampTz *field)
 {
 	TimestampTz t;
 
 	lock_state(LW_SHARED);
-	t = state()->worker_last_run;
+	t = *field;
 	unlock_state();
 	return t;
 }
 
 TimestampTz
+vt_worker_last_run(void)
+{
+	return read_time(&state()->worker_last_run);
+}
+
+TimestampTz
 vt_worker_last_error_at(void)
 {
-	TimestampTz t;
-
-	lock_state(LW_SHARED);
-	t = state()->worker_error_at;
-	unlock_state();
-	return t;
+	return read_time(&state()->worker_error_at);
 }
 
 void

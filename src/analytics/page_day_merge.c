@@ -34,6 +34,7 @@ take(PartReader *r, Size n)
 
 #define TAKE(r, var) memcpy(&(var), take((r), sizeof(var)), sizeof(var))
 
+/* ERROR: a part is not what page_day_serialfn writes. */
 static void
 corrupt_part(void)
 {
@@ -185,6 +186,7 @@ read_part(PageDayState *st, const PageDayPart *part, PartIndex *ix)
 		corrupt_part();
 }
 
+/* A number of a part (below n), as the receiving state has it (map). */
 static inline int32
 renumber(int32 no, const int32 *map, int32 n)
 {

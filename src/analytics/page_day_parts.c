@@ -30,6 +30,7 @@ strings_by_number(strtab_hash *tab)
 	return out;
 }
 
+/* Append n bytes at *at. */
 static inline void
 put(char **at, const void *p, Size n)
 {
@@ -37,6 +38,7 @@ put(char **at, const void *p, Size n)
 	*at += n;
 }
 
+/* Append a string as uint32 length, bytes. */
 static void
 put_string(char **at, const char *s, uint32 len)
 {

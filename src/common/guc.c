@@ -164,6 +164,7 @@ static const VtBoolSetting preloaded_bool_settings[] = {
 	NULL, &vt_worker_enabled, true, PGC_POSTMASTER},
 };
 
+/* Define a table of integer settings, in order. */
 void
 vt_define_int_settings(const VtIntSetting *settings, int n)
 {
@@ -175,6 +176,7 @@ vt_define_int_settings(const VtIntSetting *settings, int n)
 								settings[i].context, settings[i].flags, NULL, NULL, NULL);
 }
 
+/* Define a table of boolean settings, in order. */
 void
 vt_define_bool_settings(const VtBoolSetting *settings, int n)
 {
@@ -186,6 +188,7 @@ vt_define_bool_settings(const VtBoolSetting *settings, int n)
 								 settings[i].context, 0, NULL, NULL, NULL);
 }
 
+/* Define a table of string settings, in order, with their hooks. */
 void
 vt_define_string_settings(const VtStringSetting *settings, int n)
 {

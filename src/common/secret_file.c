@@ -19,6 +19,9 @@
 
 #include "secret_file.h"
 
+/*
+ * Fill in why a file is refused (problem, hint); returns NULL for the caller.
+ */
 static VtSecretFile *
 refuse(char *problem, size_t problem_len, const char **hint, const char *hint_text,
 	   const char *fmt, const char *setting, const char *path)

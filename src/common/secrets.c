@@ -84,6 +84,7 @@ hide_statements_naming_secrets(ErrorData *edata)
 		prev_emit_log_hook(edata);
 }
 
+/* The value in use: the session value if set, else the file's, else none. */
 static void
 update_effective(SecretState *s, const char *session_value, const char *file_value)
 {
@@ -110,6 +111,10 @@ note_refusal(SecretState *s, GucSource source, const char *why)
 
 /* --- the file settings ---------------------------------------------------- */
 
+/*
+ * Check hook of a secret's file setting: the file is read here, its
+ * contents passed on as extra; a file that cannot be used is refused.
+ */
 static bool
 check_file(SecretState *s, char **newval, void **extra, GucSource source)
 {
@@ -134,6 +139,7 @@ check_file(SecretState *s, char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* Assign hook of a file setting: its contents become the file value. */
 static void
 assign_file(SecretState *s, void *extra)
 {
@@ -145,6 +151,12 @@ assign_file(SecretState *s, void *extra)
 
 /* --- the value settings --------------------------------------------------- */
 
+/*
+ * Check hook of a session-only value: accepted from SET and the client;
+ * refused, saying where it came from, in the configuration file, on the
+ * command line and per database, role or function (doc/settings.md,
+ * "Secrets").
+ */
 static bool
 check_value(SecretState *s, char **newval, void **extra, GucSource source)
 {
@@ -193,6 +205,7 @@ check_value(SecretState *s, char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/* Assign hook of a session-only value setting. */
 static void
 assign_value(SecretState *s, const char *newval)
 {

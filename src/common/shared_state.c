@@ -89,6 +89,7 @@ static const char *const counter_names[VT_COUNTER_COUNT] = {
 	"ua_regex_limits"
 };
 
+/* A fresh record: counters at zero, Redis taken as up, no worker. */
 static void
 init_record(VtShared *s)
 {
@@ -121,6 +122,10 @@ init_record(VtShared *s)
 	s->reconcile_copied = 0;
 }
 
+/*
+ * The record in use: in shared memory when preloaded, else this
+ * backend's own (made on first use).
+ */
 static VtShared *
 state(void)
 {
@@ -148,6 +153,7 @@ unlock_state(void)
 		LWLockRelease(shared->lock);
 }
 
+/* shmem_startup_hook: find or make the record in shared memory. */
 static void
 startup_shmem(void)
 {
@@ -252,6 +258,10 @@ vt_redis_health_waiting(uint32 target)
 		GetCurrentTimestamp() < (TimestampTz) pg_atomic_read_u64(&s->redis_retry_at);
 }
 
+/*
+ * Redis (target) failed: mark it down with its message, no new probe
+ * before retry_interval_ms.
+ */
 void
 vt_redis_health_failed(uint32 target, const char *message, int retry_interval_ms)
 {
@@ -285,6 +295,10 @@ wake_worker(void)
 	unlock_state();
 }
 
+/*
+ * Redis (target) answered: mark it up; on recovery from an outage with
+ * hot state waiting, wake the worker to copy it back.
+ */
 void
 vt_redis_health_ok(uint32 target)
 {
@@ -309,6 +323,7 @@ vt_redis_health_ok(uint32 target)
 		wake_worker();
 }
 
+/* The epoch slot of key namespace ns, or NULL. */
 static VtEpochSlot *
 epoch_slot(VtShared *s, uint32 ns)
 {
@@ -421,6 +436,7 @@ vt_worker_set_pid(int pid)
 	pg_atomic_write_u32(&state()->worker_pid, (uint32) pid);
 }
 
+/* A worker round ended at "at"; error (NULL: none) is shown by status(). */
 void
 vt_worker_round_done(TimestampTz at, const char *error)
 {

@@ -34,6 +34,7 @@ static MMDB_s db;
 static bool db_open = false;
 static char *db_path = NULL;	/* in TopMemoryContext */
 
+/* Close the database, if one is open, and forget its path. */
 static void
 close_db(void)
 {
@@ -99,6 +100,7 @@ string_at(MMDB_entry_s *entry, const char *const *path)
 							data.data_size, PG_UTF8);
 }
 
+/* The number at path in entry (double or float), if there is one. */
 static bool
 double_at(MMDB_entry_s *entry, const char *const *path, double *out)
 {
@@ -115,6 +117,7 @@ double_at(MMDB_entry_s *entry, const char *const *path, double *out)
 	return true;
 }
 
+/* Append "key": value to the JSON object in buf; nothing for NULL. */
 static void
 add_string(StringInfo buf, const char *key, const char *value)
 {

@@ -64,12 +64,14 @@ static PatternList pattern_lists[] = {
 	{"crawler pattern file", "visittrack.crawler_patterns_path", "crawler-user-agents (npm)"}},
 };
 
+/* Has a path setting changed since the rules were loaded from it? */
 static bool
 setting_changed(const char *loaded, const char *current)
 {
 	return loaded == NULL || strcmp(loaded, current ? current : "") != 0;
 }
 
+/* Load the ua-parser rules if not loaded, or loaded from another path. */
 static void
 ensure_uap_rules(void)
 {
@@ -92,6 +94,10 @@ ensure_uap_rules(void)
 	vt_ua_cache_reset();
 }
 
+/*
+ * Load a crawler pattern list if its setting changed; an empty setting
+ * unloads it.
+ */
 static void
 ensure_pattern_list(PatternList *list)
 {
@@ -120,6 +126,7 @@ ensure_pattern_list(PatternList *list)
 /* the match limit the cached answers were found with */
 static int	cached_match_limit = 0;
 
+/* Every rule file current, and the regex match limit applied. */
 static void
 ensure_rules(void)
 {
@@ -165,6 +172,7 @@ join_version(const char *const *parts, int n)
 	return buf.data;
 }
 
+/* The result for no user agent: a bot, for reason "empty". */
 static void
 no_user_agent(VtUserAgent *out)
 {
@@ -174,6 +182,10 @@ no_user_agent(VtUserAgent *out)
 	out->bot_reason = "empty";
 }
 
+/*
+ * Parse a normalised user agent: heuristics, ua-parser, the crawler
+ * patterns and the device type.
+ */
 static void
 parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 {
@@ -354,6 +366,10 @@ rule_settings(void)
 	return buf.data;
 }
 
+/*
+ * Did loading the rules fail less than a minute ago with the same path
+ * settings?
+ */
 static bool
 failed_recently(void)
 {
@@ -369,6 +385,7 @@ failed_recently(void)
 	return same;
 }
 
+/* Note that loading the rules failed now, with the current path settings. */
 static void
 remember_failure(void)
 {
@@ -446,6 +463,7 @@ load_rules_or_warn(void)
 	return loaded;
 }
 
+/* The heuristics alone, for when the rule files cannot be loaded. */
 static bool
 heuristic_is_bot(const char *user_agent)
 {

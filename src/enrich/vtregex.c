@@ -18,6 +18,10 @@ static pcre2_jit_stack *jit_stack = NULL;
 
 int			vt_regex_match_limit = 200000;	/* visittrack.regex_match_limit */
 
+/*
+ * The match data, match context (depth limit) and JIT stack, made once
+ * per backend.
+ */
 static void
 ensure_match_state(void)
 {

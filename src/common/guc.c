@@ -121,6 +121,17 @@ static const VtIntSetting int_settings[] = {
 	NULL, &vt_max_user_agent_length, 512, 64, 65536, PGC_SUSET, 0},
 };
 
+/* Boolean settings (only this file has them). */
+typedef struct VtBoolSetting
+{
+	const char *name;
+	const char *short_desc;
+	const char *long_desc;
+	bool	   *var;
+	bool		boot;
+	GucContext	context;
+} VtBoolSetting;
+
 static const VtBoolSetting bool_settings[] = {
 	{"visittrack.async_commit",
 		gettext_noop("Transactions that record tracking data commit without waiting for their WAL to reach disk."),
@@ -177,8 +188,8 @@ vt_define_int_settings(const VtIntSetting *settings, int n)
 }
 
 /* Define a table of boolean settings, in order. */
-void
-vt_define_bool_settings(const VtBoolSetting *settings, int n)
+static void
+define_bool_settings(const VtBoolSetting *settings, int n)
 {
 	int			i;
 
@@ -208,7 +219,7 @@ vt_define_settings(void)
 	vt_secrets_init();
 	vt_define_string_settings(string_settings, lengthof(string_settings));
 	vt_define_int_settings(int_settings, lengthof(int_settings));
-	vt_define_bool_settings(bool_settings, lengthof(bool_settings));
+	define_bool_settings(bool_settings, lengthof(bool_settings));
 	DefineCustomEnumVariable("visittrack.ip_anonymize",
 							 gettext_noop("What is kept of IP addresses: none (as given), truncate (/24 and /48) or drop."),
 							 NULL, &vt_ip_anonymize, VT_IP_NONE, ip_anonymize_options,
@@ -217,7 +228,7 @@ vt_define_settings(void)
 	{
 		vt_define_int_settings(preloaded_int_settings, lengthof(preloaded_int_settings));
 		vt_define_string_settings(preloaded_string_settings, lengthof(preloaded_string_settings));
-		vt_define_bool_settings(preloaded_bool_settings, lengthof(preloaded_bool_settings));
+		define_bool_settings(preloaded_bool_settings, lengthof(preloaded_bool_settings));
 	}
 	vt_define_enrichment_settings();
 	MarkGUCPrefixReserved("visittrack");

@@ -76,16 +76,6 @@ typedef struct VtIntSetting
 	int			flags;			/* GUC_UNIT_*, ... */
 } VtIntSetting;
 
-typedef struct VtBoolSetting
-{
-	const char *name;
-	const char *short_desc;
-	const char *long_desc;
-	bool	   *var;
-	bool		boot;
-	GucContext	context;
-} VtBoolSetting;
-
 typedef struct VtStringSetting
 {
 	const char *name;
@@ -100,7 +90,6 @@ typedef struct VtStringSetting
 } VtStringSetting;
 
 extern void vt_define_int_settings(const VtIntSetting *settings, int n);
-extern void vt_define_bool_settings(const VtBoolSetting *settings, int n);
 extern void vt_define_string_settings(const VtStringSetting *settings, int n);
 
 #endif

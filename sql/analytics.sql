@@ -312,6 +312,16 @@ SELECT vt_test.error_of($$SELECT * FROM visittrack.conversion_funnel(NULL)$$);
 SELECT vt_test.error_of($$SELECT * FROM visittrack.conversion_funnel(0)$$);
 SELECT vt_test.error_of($$SELECT * FROM visittrack.conversion_landing_pages(30, -1)$$);
 SELECT vt_test.error_of($$SELECT * FROM visittrack.conversion_referrers(99999, 5)$$);
+-- both are conversion_groups(), an internal function closed to PUBLIC
+SELECT (SELECT array_agg(l ORDER BY l) FROM visittrack.conversion_landing_pages() l)::text
+     = (SELECT array_agg(g ORDER BY g) FROM visittrack.conversion_groups('landing_page', 30, 10) g)::text
+       AS landing_pages_are_groups,
+       (SELECT array_agg(r ORDER BY r) FROM visittrack.conversion_referrers(30, 2) r)::text
+     = (SELECT array_agg(g ORDER BY g) FROM visittrack.conversion_groups('referrer', 30, 2) g)::text
+       AS referrers_are_groups;
+SELECT vt_test.error_of($$SELECT * FROM visittrack.conversion_groups('device_type', 30, 5)$$);
+SELECT has_function_privilege('public', 'visittrack.conversion_groups(text, integer, integer)', 'EXECUTE')
+       AS public_may_group;
 
 -- Use case 4, session durations of the last 7 days, bots left out.
 --   signed in: 3600 s / 10 pages and 1800 s / 4 pages ended in the window;

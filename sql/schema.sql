@@ -56,3 +56,11 @@ SELECT count(*) AS public_table_grants
 SELECT count(*) AS public_function_grants
   FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
  WHERE p.pronamespace = 'visittrack'::regnamespace AND a.grantee = 0;
+
+-- the settings are a contract too: names, types, units, contexts, ranges,
+-- defaults and descriptions (doc/settings.md)
+SELECT name, vartype, unit, context, min_val, max_val, enumvals, boot_val,
+       short_desc, extra_desc
+  FROM pg_settings
+ WHERE name LIKE 'visittrack.%'
+ ORDER BY name;

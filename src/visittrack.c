@@ -28,6 +28,7 @@ void		_PG_init(void);
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 
+/* shmem_request_hook: the shared memory and locks of every module. */
 static void
 request_shmem(void)
 {
@@ -38,6 +39,11 @@ request_shmem(void)
 	vt_anon_cache_request_shmem();
 }
 
+/*
+ * Settings and transaction callbacks always; when preloaded, shared
+ * memory, the rules compiled once for every backend, the worker and the
+ * writers.
+ */
 void
 _PG_init(void)
 {

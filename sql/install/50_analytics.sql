@@ -289,21 +289,42 @@ $$;
 COMMENT ON FUNCTION conversion_sessions(integer) IS
 'persisted, non-bot anonymous sessions started in the last days days, as the conversion functions count them';
 
+-- conversion_landing_pages and conversion_referrers: the sessions of the
+-- last days days grouped by one of conversion_sessions' columns
+-- ('landing_page' or 'referrer'), best converting first.
+CREATE FUNCTION conversion_groups(grouped_by text, days integer, max_rows integer)
+RETURNS TABLE (grouping_value text, sessions bigint, conversions bigint, conversion_rate numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, visittrack, pg_temp
+AS $$
+BEGIN
+    IF grouped_by IS NULL OR grouped_by NOT IN ('landing_page', 'referrer') THEN
+        RAISE EXCEPTION 'conversion_groups: grouped_by must be landing_page or referrer, got %', grouped_by
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM check_range(days, 'days', 1, 3660);
+    PERFORM check_range(max_rows, 'max_rows', 1, 10000);
+    RETURN QUERY
+    SELECT g.value, count(*), count(*) FILTER (WHERE g.converted),
+           round(100.0 * count(*) FILTER (WHERE g.converted) / count(*), 2)
+      FROM (SELECT CASE grouped_by WHEN 'landing_page' THEN s.landing_page ELSE s.referrer END AS value,
+                   s.converted
+              FROM conversion_sessions(days) s) g
+     GROUP BY g.value
+     ORDER BY 3 DESC, 4 DESC, 2 DESC, 1
+     LIMIT max_rows;
+END
+$$;
+COMMENT ON FUNCTION conversion_groups(text, integer, integer) IS
+'anonymous sessions of the last days days grouped by landing_page or referrer: sessions, conversions, conversion rate in percent (behind conversion_landing_pages and conversion_referrers)';
+
 CREATE FUNCTION conversion_landing_pages(days integer DEFAULT 30, max_rows integer DEFAULT 10)
 RETURNS TABLE (landing_page text, sessions bigint, conversions bigint, conversion_rate numeric)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 BEGIN
-    PERFORM check_range(days, 'days', 1, 3660);
-    PERFORM check_range(max_rows, 'max_rows', 1, 10000);
-    RETURN QUERY
-    SELECT s.landing_page, count(*), count(*) FILTER (WHERE s.converted),
-           round(100.0 * count(*) FILTER (WHERE s.converted) / count(*), 2)
-      FROM conversion_sessions(days) s
-     GROUP BY s.landing_page
-     ORDER BY 3 DESC, 4 DESC, 2 DESC, 1
-     LIMIT max_rows;
+    RETURN QUERY SELECT * FROM conversion_groups('landing_page', days, max_rows);
 END
 $$;
 COMMENT ON FUNCTION conversion_landing_pages(integer, integer) IS
@@ -315,15 +336,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, visittrack, pg_temp
 AS $$
 BEGIN
-    PERFORM check_range(days, 'days', 1, 3660);
-    PERFORM check_range(max_rows, 'max_rows', 1, 10000);
-    RETURN QUERY
-    SELECT s.referrer, count(*), count(*) FILTER (WHERE s.converted),
-           round(100.0 * count(*) FILTER (WHERE s.converted) / count(*), 2)
-      FROM conversion_sessions(days) s
-     GROUP BY s.referrer
-     ORDER BY 3 DESC, 4 DESC, 2 DESC, 1
-     LIMIT max_rows;
+    RETURN QUERY SELECT * FROM conversion_groups('referrer', days, max_rows);
 END
 $$;
 COMMENT ON FUNCTION conversion_referrers(integer, integer) IS

@@ -1,6 +1,6 @@
 --
--- Retention of anonymous data and the pg_cron jobs.  See doc/operations.md
--- ("Retention", "Scheduling").
+-- Retention of anonymous data, the list of periodic tasks and the pg_cron
+-- jobs.  See doc/operations.md ("Retention", "Scheduling").
 --
 
 -- Removes anonymous sessions (by session_start) and page views (by
@@ -114,7 +114,31 @@ $$;
 COMMENT ON FUNCTION cleanup_anonymous_data(interval, boolean) IS
 'removes anonymous sessions and page views older than the retention (NULL: visittrack.anon_retention, 90 days) by dropping whole daily partitions; returns rows removed (exact => false: dropped partitions counted from statistics, flat cost)';
 
--- The pg_cron jobs visittrack wants for one database (doc/operations.md).
+-- Visittrack's periodic work, in the order it runs: the one list that both
+-- the background worker (which reads it at every round) and the pg_cron
+-- jobs (cron_job_specs) are made from.  worker_every_rounds: the worker runs
+-- the command on rounds divisible by it (NULL: pg_cron only); cron_job: the
+-- pg_cron job that runs it, after the job's earlier commands.
+CREATE FUNCTION maintenance_tasks()
+RETURNS TABLE (run_order integer, command text, worker_every_rounds integer, cron_job text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, visittrack, pg_temp
+AS $$
+    VALUES
+        (1, 'SELECT visittrack.end_expired_sessions()', 1, 'finalize'),
+        (2, 'SELECT visittrack.finalize_anonymous_sessions()', 1, 'finalize'),
+        (3, 'SELECT visittrack.reconcile_hot_state()', 1, 'finalize'),
+        (4, 'SELECT visittrack.purge_hot_state()', 1, 'finalize'),
+        (5, 'SELECT visittrack.enrich_pending()', 1, 'finalize'),
+        (6, 'SELECT visittrack.ensure_partitions()', 60, 'cleanup'),
+        (7, 'SELECT visittrack.cleanup_anonymous_data(exact => false)', NULL, 'cleanup'),
+        (8, 'SELECT visittrack.aggregate_page_analytics()', NULL, 'aggregate')
+$$;
+COMMENT ON FUNCTION maintenance_tasks() IS
+'visittrack''s periodic work in running order: the statement, how often the background worker runs it (every N rounds; NULL: never) and the pg_cron job that runs it';
+
+-- The pg_cron jobs visittrack wants for one database (doc/operations.md):
+-- one per cron_job of maintenance_tasks(), its commands in running order.
 -- The last one runs in the pg_cron database itself (the current one) and
 -- keeps a week of run history for visittrack's jobs; it is shared by every
 -- database scheduled from here.
@@ -126,16 +150,15 @@ AS $$
     SELECT 'visittrack-' || j.task
                || CASE WHEN j.per_database AND target_database <> current_database()
                        THEN '@' || target_database ELSE '' END,
-           j.schedule, j.command,
+           j.schedule,
+           COALESCE(j.command,
+                    (SELECT string_agg(t.command, '; ' ORDER BY t.run_order)
+                       FROM maintenance_tasks() t WHERE t.cron_job = j.task)),
            CASE WHEN j.per_database THEN target_database ELSE current_database() END::text
       FROM (VALUES
-        (1, 'aggregate', true, '10 0 * * *', 'SELECT visittrack.aggregate_page_analytics()'),
-        (2, 'cleanup', true, '20 0 * * *',
-         'SELECT visittrack.ensure_partitions(); SELECT visittrack.cleanup_anonymous_data(exact => false)'),
-        (3, 'finalize', true, '* * * * *',
-         'SELECT visittrack.end_expired_sessions(); SELECT visittrack.finalize_anonymous_sessions(); '
-         'SELECT visittrack.reconcile_hot_state(); SELECT visittrack.purge_hot_state(); '
-         'SELECT visittrack.enrich_pending()'),
+        (1, 'aggregate', true, '10 0 * * *', NULL),
+        (2, 'cleanup', true, '20 0 * * *', NULL),
+        (3, 'finalize', true, '* * * * *', NULL),
         -- pg_cron runs this as the job's owner (a superuser) under the
         -- search_path of the pg_cron database and that role: every function
         -- and operator is named with its schema.
@@ -177,9 +200,9 @@ $$;
 
 -- Registers (or updates: cron.schedule_in_database is an upsert by name)
 -- the jobs for target_database, from the database where pg_cron is
--- installed.  The minutely job is registered only when visittrack's
--- background worker is not running in target_database, and removed when it
--- is.  Returns the jobs now registered for target_database.
+-- installed.  A job whose every command the background worker runs (the
+-- minutely one) is registered only when the worker is not running in
+-- target_database, and removed when it is.  Returns the jobs now registered for target_database.
 CREATE FUNCTION schedule_jobs(target_database name DEFAULT current_database())
 RETURNS TABLE (job_name text, schedule text, command text, database text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -189,6 +212,7 @@ DECLARE
     j record;
     worker jsonb := status()->'worker';
     worker_here boolean;
+    worker_jobs text[];
 BEGIN
     IF target_database IS NULL THEN
         RAISE EXCEPTION 'target_database must not be null'
@@ -200,9 +224,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     worker_here := worker->>'pid' IS NOT NULL AND worker->>'database' = target_database;
+    -- the jobs whose every command the worker runs itself
+    worker_jobs := ARRAY(SELECT 'visittrack-' || t.cron_job FROM maintenance_tasks() t
+                          GROUP BY t.cron_job HAVING bool_and(t.worker_every_rounds IS NOT NULL));
 
     FOR j IN SELECT * FROM cron_job_specs(target_database) LOOP
-        IF j.job_name LIKE 'visittrack-finalize%' AND worker_here THEN
+        IF split_part(j.job_name, '@', 1) = ANY (worker_jobs) AND worker_here THEN
             IF EXISTS (SELECT 1 FROM cron.job c WHERE c.jobname = j.job_name
                                                   AND c.username = current_user) THEN
                 PERFORM cron.unschedule(j.job_name);

@@ -42,6 +42,7 @@ typedef struct Candidate
 	char	   *fingerprint;
 } Candidate;
 
+/* A uuid Datum from its text form. */
 static Datum
 uuid_datum(const char *s)
 {
@@ -56,6 +57,10 @@ still_live(const HotAnon *hot, bool found, const char *session_id, TimestampTz n
 		hot->last_activity > now - (int64) vt_anon_session_ttl * USECS_PER_SEC;
 }
 
+/*
+ * A session still live in the hot store: its row catches up with the hot
+ * state (last activity, pages) instead of being finalised.
+ */
 static void
 refresh_from_hot(const Candidate *c, const HotAnon *hot)
 {
@@ -72,6 +77,11 @@ refresh_from_hot(const Candidate *c, const HotAnon *hot)
 	vt_spi_run(&q, values, NULL, false, 0);
 }
 
+/*
+ * Close an idle session: is_active off, its final page count, end and
+ * duration (from the hot state when it is the same session, and from its
+ * page views).
+ */
 static void
 finalize_one(const Candidate *c, const HotAnon *hot, bool same_session)
 {
@@ -173,6 +183,10 @@ typedef struct Target
 	char	   *referrer;
 } Target;
 
+/*
+ * Keep in best the latest session seen, merging what two sources know of
+ * the same session.
+ */
 static void
 consider(Target *best, const Target *t)
 {

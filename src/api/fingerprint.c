@@ -34,6 +34,7 @@ PG_FUNCTION_INFO_V1(vt_fingerprint_sql);
 static bytea *install_secret = NULL;	/* in TopMemoryContext */
 static Oid	install_secret_schema = InvalidOid; /* the extension it came from */
 
+/* The per-install key (table visittrack.secret), into TopMemoryContext. */
 static void
 read_install_secret(void)
 {
@@ -54,6 +55,11 @@ read_install_secret(void)
 	vt_spi_finish();
 }
 
+/*
+ * The key of the keyed hashes: visittrack.fingerprint_secret(_file) when
+ * set, else the per-install key, read again when the extension is
+ * reinstalled.  ERROR when a configured secret was refused.
+ */
 static void
 hash_key(const uint8 **key, size_t *len)
 {
@@ -87,6 +93,7 @@ add_field(StringInfo buf, const void *data, size_t len, bool isnull)
 		appendBinaryStringInfo(buf, data, len);
 }
 
+/* HMAC-SHA256 of message under the key, as VT_HASH_HEX_LEN hex digits. */
 static char *
 keyed_hash_hex(const StringInfo message)
 {

@@ -4,6 +4,8 @@
 #ifndef VT_GUC_H
 #define VT_GUC_H
 
+#include "utils/guc.h"
+
 /* visittrack.ip_anonymize */
 typedef enum VtIpAnonymize
 {
@@ -14,7 +16,6 @@ typedef enum VtIpAnonymize
 
 /* Redis connection */
 extern char *vt_redis_host;
-extern int	vt_maintenance_lock_timeout;
 extern int	vt_redis_port;
 extern char *vt_redis_password;	/* effective value (secrets.h) */
 extern int	vt_redis_db;
@@ -43,6 +44,9 @@ extern int	vt_write_queue_size;	/* kB */
 extern int	vt_write_behind_delay;	/* ms */
 extern int	vt_anon_cache_size;		/* entries (anon_cache.h) */
 
+/* partition maintenance: longest lock wait, ms (read by its SQL) */
+extern int	vt_maintenance_lock_timeout;
+
 /* input normalisation */
 extern int	vt_max_url_length;
 extern int	vt_max_user_agent_length;
@@ -53,5 +57,39 @@ extern int	vt_worker_interval;
 extern bool vt_worker_enabled;
 
 extern void vt_define_settings(void);
+
+/*
+ * Settings described by tables, defined in order by the vt_define_*
+ * functions (DefineCustom*Variable with no show hook).  long_desc may be
+ * NULL; descriptions are gettext_noop strings.
+ */
+typedef struct VtIntSetting
+{
+	const char *name;
+	const char *short_desc;
+	const char *long_desc;
+	int		   *var;
+	int			boot;
+	int			min;
+	int			max;
+	GucContext	context;
+	int			flags;			/* GUC_UNIT_*, ... */
+} VtIntSetting;
+
+typedef struct VtStringSetting
+{
+	const char *name;
+	const char *short_desc;
+	const char *long_desc;
+	char	  **var;
+	const char *boot;
+	GucContext	context;
+	int			flags;
+	GucStringCheckHook check_hook;
+	GucStringAssignHook assign_hook;
+} VtStringSetting;
+
+extern void vt_define_int_settings(const VtIntSetting *settings, int n);
+extern void vt_define_string_settings(const VtStringSetting *settings, int n);
 
 #endif

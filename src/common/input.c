@@ -150,14 +150,6 @@ vt_normalise_url(const char *value)
 }
 
 char *
-vt_url_path(const char *url)
-{
-	size_t		n = strcspn(url, "?#");
-
-	return pnstrdup(url, n);
-}
-
-char *
 vt_normalise_text(const char *value, int max_bytes)
 {
 	char	   *out;
@@ -206,14 +198,6 @@ vt_ip_for_storage(inet *ip)
 	}
 	SET_INET_VARSIZE(out);
 	return out;
-}
-
-char *
-vt_inet_text(inet *ip)
-{
-	if (ip == NULL)
-		return NULL;
-	return DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip)));
 }
 
 /*

@@ -44,17 +44,11 @@ extern void vt_check_event_type(const char *value);
  */
 extern char *vt_normalise_url(const char *value);
 
-/* The path of a URL: what precedes '?' or '#'. */
-extern char *vt_url_path(const char *url);
-
 /* Free text (user agents, names): control characters become spaces, cut. */
 extern char *vt_normalise_text(const char *value, int max_bytes);
 
 /* An IP address as visittrack.ip_anonymize says to store it (NULL = none). */
 extern inet *vt_ip_for_storage(inet *ip);
-
-/* Text form of an inet (for Redis), or NULL. */
-extern char *vt_inet_text(inet *ip);
 
 /* A fresh random (version 4) UUID in text form. */
 extern char *vt_random_uuid(void);

@@ -1,6 +1,6 @@
 /*
- * isotime.c: UTC ISO-8601 formatting and parsing without the general date
- * parser (it runs on every hot-path call).
+ * isotime.c: UTC ISO-8601 formatting without the general date formatter
+ * (it runs on every hot-path call), and epoch milliseconds.
  */
 #include "postgres.h"
 
@@ -27,35 +27,6 @@ vt_iso_format(TimestampTz ts, char *buf)
 	else
 		snprintf(buf, VT_ISO_BUFLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
 				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-bool
-vt_iso_parse(const char *s, TimestampTz *ts)
-{
-	struct pg_tm tm;
-	int			usec = 0;
-	int			consumed = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL ||
-		sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-		return false;
-	if (s[consumed] == '.')
-	{
-		int			digits = 0;
-		const char *p = s + consumed + 1;
-
-		while (*p >= '0' && *p <= '9' && digits < 6)
-		{
-			usec = usec * 10 + (*p - '0');
-			p++;
-			digits++;
-		}
-		while (digits++ < 6)
-			usec *= 10;
-	}
-	return tm2timestamp(&tm, usec, NULL, ts) == 0;
 }
 
 int64

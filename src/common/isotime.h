@@ -10,7 +10,6 @@
 #define VT_ISO_BUFLEN 32
 
 extern void vt_iso_format(TimestampTz ts, char *buf);	/* buf: VT_ISO_BUFLEN */
-extern bool vt_iso_parse(const char *s, TimestampTz *ts);
 
 /* milliseconds since the Unix epoch (Redis sorted-set scores) */
 extern int64 vt_epoch_ms(TimestampTz ts);

@@ -10,6 +10,7 @@
 #include "isotime.h"
 #include "jsonbuf.h"
 
+/* Start a member: a comma unless it is the first, then "key":. */
 void
 vt_json_key(StringInfo b, const char *key)
 {
@@ -19,6 +20,7 @@ vt_json_key(StringInfo b, const char *key)
 	appendStringInfoChar(b, ':');
 }
 
+/* A text member; NULL becomes null. */
 void
 vt_json_text(StringInfo b, const char *key, const char *value)
 {

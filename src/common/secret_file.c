@@ -19,6 +19,9 @@
 
 #include "secret_file.h"
 
+/*
+ * Fill in why a file is refused (problem, hint); returns NULL for the caller.
+ */
 static VtSecretFile *
 refuse(char *problem, size_t problem_len, const char **hint, const char *hint_text,
 	   const char *fmt, const char *setting, const char *path)
@@ -30,50 +33,84 @@ refuse(char *problem, size_t problem_len, const char **hint, const char *hint_te
 
 #define MODE_HINT "Make it owned by the operating-system user that runs PostgreSQL, with mode 0600 (chown, chmod 0600)."
 
+/*
+ * Open path and check, through the descriptor, that it is a regular file
+ * only the server's user can read.  Returns the descriptor, or -1 with
+ * problem (and *hint) set.
+ */
+static int
+open_private_file(const char *setting, const char *path,
+				  char *problem, size_t problem_len, const char **hint)
+{
+	int			fd;
+	struct stat st;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+	{
+		snprintf(problem, problem_len, "%s: could not open file \"%s\": %m", setting, path);
+		*hint = "Relative paths are taken from the data directory.";
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+	{
+		snprintf(problem, problem_len, "%s: could not stat file \"%s\": %m", setting, path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		refuse(problem, problem_len, hint, NULL,
+			   "%s: \"%s\" is not a regular file", setting, path);
+	else if (st.st_uid != geteuid())
+		refuse(problem, problem_len, hint, MODE_HINT,
+			   "%s: file \"%s\" is not owned by the server's user", setting, path);
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		refuse(problem, problem_len, hint, MODE_HINT,
+			   "%s: file \"%s\" has group or world access", setting, path);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Up to cap bytes of fd into buf (*len of them); false, problem set, on error. */
+static bool
+read_up_to(int fd, char *buf, size_t cap, size_t *len, const char *setting,
+		   const char *path, char *problem, size_t problem_len)
+{
+	*len = 0;
+	while (*len < cap)
+	{
+		ssize_t		n = read(fd, buf + *len, cap - *len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			snprintf(problem, problem_len, "%s: could not read file \"%s\": %m", setting, path);
+			return false;
+		}
+		if (n == 0)
+			break;
+		*len += n;
+	}
+	return true;
+}
+
 VtSecretFile *
 vt_secret_file_read(const char *setting, const char *path, size_t max_bytes,
 					char *problem, size_t problem_len, const char **hint)
 {
 	int			fd;
-	struct stat st;
 	char	   *buf;
 	size_t		cap = max_bytes + 3;	/* room for "\r\n" and one byte too many */
 	size_t		len = 0;
 	VtSecretFile *result;
 
 	*hint = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_private_file(setting, path, problem, problem_len, hint);
 	if (fd < 0)
-	{
-		snprintf(problem, problem_len, "%s: could not open file \"%s\": %m", setting, path);
-		*hint = "Relative paths are taken from the data directory.";
 		return NULL;
-	}
-	if (fstat(fd, &st) != 0)
-	{
-		snprintf(problem, problem_len, "%s: could not stat file \"%s\": %m", setting, path);
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		close(fd);
-		return refuse(problem, problem_len, hint, NULL,
-					  "%s: \"%s\" is not a regular file", setting, path);
-	}
-	if (st.st_uid != geteuid())
-	{
-		close(fd);
-		return refuse(problem, problem_len, hint, MODE_HINT,
-					  "%s: file \"%s\" is not owned by the server's user", setting, path);
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-	{
-		close(fd);
-		return refuse(problem, problem_len, hint, MODE_HINT,
-					  "%s: file \"%s\" has group or world access", setting, path);
-	}
-
 	buf = malloc(cap);
 	if (buf == NULL)
 	{
@@ -81,23 +118,12 @@ vt_secret_file_read(const char *setting, const char *path, size_t max_bytes,
 		return refuse(problem, problem_len, hint, NULL,
 					  "%s: out of memory reading \"%s\"", setting, path);
 	}
-	while (len < cap)
+	if (!read_up_to(fd, buf, cap, &len, setting, path, problem, problem_len))
 	{
-		ssize_t		n = read(fd, buf + len, cap - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			snprintf(problem, problem_len, "%s: could not read file \"%s\": %m", setting, path);
-			explicit_bzero(buf, cap);
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += n;
+		explicit_bzero(buf, cap);
+		free(buf);
+		close(fd);
+		return NULL;
 	}
 	close(fd);
 

@@ -84,6 +84,7 @@ hide_statements_naming_secrets(ErrorData *edata)
 		prev_emit_log_hook(edata);
 }
 
+/* The value in use: the session value if set, else the file's, else none. */
 static void
 update_effective(SecretState *s, const char *session_value, const char *file_value)
 {
@@ -110,6 +111,10 @@ note_refusal(SecretState *s, GucSource source, const char *why)
 
 /* --- the file settings ---------------------------------------------------- */
 
+/*
+ * Check hook of a secret's file setting: the file is read here, its
+ * contents passed on as extra; a file that cannot be used is refused.
+ */
 static bool
 check_file(SecretState *s, char **newval, void **extra, GucSource source)
 {
@@ -134,6 +139,7 @@ check_file(SecretState *s, char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* Assign hook of a file setting: its contents become the file value. */
 static void
 assign_file(SecretState *s, void *extra)
 {
@@ -145,6 +151,12 @@ assign_file(SecretState *s, void *extra)
 
 /* --- the value settings --------------------------------------------------- */
 
+/*
+ * Check hook of a session-only value: accepted from SET and the client;
+ * refused, saying where it came from, in the configuration file, on the
+ * command line and per database, role or function (doc/settings.md,
+ * "Secrets").
+ */
 static bool
 check_value(SecretState *s, char **newval, void **extra, GucSource source)
 {
@@ -193,6 +205,7 @@ check_value(SecretState *s, char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/* Assign hook of a session-only value setting. */
 static void
 assign_value(SecretState *s, const char *newval)
 {
@@ -226,6 +239,34 @@ assign_##tag(const char *newval, void *extra) \
 SECRET_HOOKS(fingerprint_secret, VT_SECRET_FINGERPRINT)
 SECRET_HOOKS(redis_password, VT_SECRET_REDIS_PASSWORD)
 
+/*
+ * A secret's two settings: its file, read by the server, and a value for
+ * one session only (doc/settings.md, "Secrets"), with the hooks above.
+ */
+#define SECRET_SETTINGS(tag, index, file_name, file_desc, file_long_desc, name, desc) \
+	{file_name, file_desc, file_long_desc, &secrets[index].file_path, "", \
+		PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE, \
+	check_##tag##_file, assign_##tag##_file}, \
+	{name, desc, gettext_noop("Refused in postgresql.conf and per database or role."), \
+		&secrets[index].session_value, "", \
+		PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, \
+	check_##tag, assign_##tag}
+
+static const VtStringSetting secret_settings[] = {
+	SECRET_SETTINGS(redis_password, VT_SECRET_REDIS_PASSWORD,
+					"visittrack.redis_password_file",
+					gettext_noop("File holding the Redis password (AUTH), readable only by the server's user."),
+					gettext_noop("Read at server start and at every reload; one trailing newline is ignored."),
+					"visittrack.redis_password",
+					gettext_noop("Redis password for this session only; use visittrack.redis_password_file.")),
+	SECRET_SETTINGS(fingerprint_secret, VT_SECRET_FINGERPRINT,
+					"visittrack.fingerprint_secret_file",
+					gettext_noop("File holding the key of the keyed hashes behind fingerprints and session ids, readable only by the server's user."),
+					gettext_noop("Read at server start and at every reload; one trailing newline is ignored. Unset: a random per-install key."),
+					"visittrack.fingerprint_secret",
+					gettext_noop("Key of the keyed hashes for this session only; use visittrack.fingerprint_secret_file.")),
+};
+
 void
 vt_secrets_init(void)
 {
@@ -233,30 +274,7 @@ vt_secrets_init(void)
 	emit_log_hook = hide_statements_naming_secrets;
 
 	defining = true;
-	DefineCustomStringVariable("visittrack.redis_password_file",
-							   gettext_noop("File holding the Redis password (AUTH), readable only by the server's user."),
-							   gettext_noop("Read at server start and at every reload; one trailing newline is ignored."),
-							   &secrets[VT_SECRET_REDIS_PASSWORD].file_path, "",
-							   PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
-							   check_redis_password_file, assign_redis_password_file, NULL);
-	DefineCustomStringVariable("visittrack.redis_password",
-							   gettext_noop("Redis password for this session only; use visittrack.redis_password_file."),
-							   gettext_noop("Refused in postgresql.conf and per database or role."),
-							   &secrets[VT_SECRET_REDIS_PASSWORD].session_value, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   check_redis_password, assign_redis_password, NULL);
-	DefineCustomStringVariable("visittrack.fingerprint_secret_file",
-							   gettext_noop("File holding the key of the keyed hashes behind fingerprints and session ids, readable only by the server's user."),
-							   gettext_noop("Read at server start and at every reload; one trailing newline is ignored. Unset: a random per-install key."),
-							   &secrets[VT_SECRET_FINGERPRINT].file_path, "",
-							   PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
-							   check_fingerprint_secret_file, assign_fingerprint_secret_file, NULL);
-	DefineCustomStringVariable("visittrack.fingerprint_secret",
-							   gettext_noop("Key of the keyed hashes for this session only; use visittrack.fingerprint_secret_file."),
-							   gettext_noop("Refused in postgresql.conf and per database or role."),
-							   &secrets[VT_SECRET_FINGERPRINT].session_value, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   check_fingerprint_secret, assign_fingerprint_secret, NULL);
+	vt_define_string_settings(secret_settings, lengthof(secret_settings));
 	defining = false;
 }
 

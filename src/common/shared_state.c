@@ -89,6 +89,7 @@ static const char *const counter_names[VT_COUNTER_COUNT] = {
 	"ua_regex_limits"
 };
 
+/* A fresh record: counters at zero, Redis taken as up, no worker. */
 static void
 init_record(VtShared *s)
 {
@@ -121,6 +122,10 @@ init_record(VtShared *s)
 	s->reconcile_copied = 0;
 }
 
+/*
+ * The record in use: in shared memory when preloaded, else this
+ * backend's own (made on first use).
+ */
 static VtShared *
 state(void)
 {
@@ -148,6 +153,7 @@ unlock_state(void)
 		LWLockRelease(shared->lock);
 }
 
+/* shmem_startup_hook: find or make the record in shared memory. */
 static void
 startup_shmem(void)
 {
@@ -232,18 +238,9 @@ vt_redis_health_admit(uint32 target, int retry_interval_ms)
 										  (uint64) TimestampTzPlusMilliseconds(now, retry_interval_ms));
 }
 
-/* Known down and not yet time to probe: lock-free, for every call. */
-bool
-vt_redis_health_waiting(uint32 target)
-{
-	VtShared   *s = state();
-
-	return vt_redis_health_known_down(target) &&
-		GetCurrentTimestamp() < (TimestampTz) pg_atomic_read_u64(&s->redis_retry_at);
-}
-
-bool
-vt_redis_health_known_down(uint32 target)
+/* The server "target" was the last one seen, and it was down. */
+static bool
+redis_known_down(uint32 target)
 {
 	VtShared   *s = state();
 
@@ -251,6 +248,20 @@ vt_redis_health_known_down(uint32 target)
 		!pg_atomic_read_u32(&s->redis_up);
 }
 
+/* Known down and not yet time to probe: lock-free, for every call. */
+bool
+vt_redis_health_waiting(uint32 target)
+{
+	VtShared   *s = state();
+
+	return redis_known_down(target) &&
+		GetCurrentTimestamp() < (TimestampTz) pg_atomic_read_u64(&s->redis_retry_at);
+}
+
+/*
+ * Redis (target) failed: mark it down with its message, no new probe
+ * before retry_interval_ms.
+ */
 void
 vt_redis_health_failed(uint32 target, const char *message, int retry_interval_ms)
 {
@@ -269,6 +280,25 @@ vt_redis_health_failed(uint32 target, const char *message, int retry_interval_ms
 	unlock_state();
 }
 
+/* Wake the background worker now (its latch), if it is running. */
+static void
+wake_worker(void)
+{
+	Latch	   *latch;
+
+	if (!shared)
+		return;					/* no worker without preloading */
+	lock_state(LW_SHARED);
+	latch = shared->worker_latch;
+	if (latch)
+		SetLatch(latch);
+	unlock_state();
+}
+
+/*
+ * Redis (target) answered: mark it up; on recovery from an outage with
+ * hot state waiting, wake the worker to copy it back.
+ */
 void
 vt_redis_health_ok(uint32 target)
 {
@@ -290,9 +320,10 @@ vt_redis_health_ok(uint32 target)
 
 	/* Redis is back: have the worker copy the outage's hot state to it now */
 	if (recovered && vt_local_backlog_pending())
-		vt_worker_wake();
+		wake_worker();
 }
 
+/* The epoch slot of key namespace ns, or NULL. */
 static VtEpochSlot *
 epoch_slot(VtShared *s, uint32 ns)
 {
@@ -405,6 +436,7 @@ vt_worker_set_pid(int pid)
 	pg_atomic_write_u32(&state()->worker_pid, (uint32) pid);
 }
 
+/* A worker round ended at "at"; error (NULL: none) is shown by status(). */
 void
 vt_worker_round_done(TimestampTz at, const char *error)
 {
@@ -428,46 +460,34 @@ vt_worker_set_latch(Latch *latch)
 	unlock_state();
 }
 
-void
-vt_worker_wake(void)
-{
-	Latch	   *latch;
-
-	if (!shared)
-		return;					/* no worker without preloading */
-	lock_state(LW_SHARED);
-	latch = shared->worker_latch;
-	if (latch)
-		SetLatch(latch);
-	unlock_state();
-}
-
 int
 vt_worker_pid(void)
 {
 	return (int) pg_atomic_read_u32(&state()->worker_pid);
 }
 
-TimestampTz
-vt_worker_last_run(void)
+/* A time of the shared state, read under the lock. */
+static TimestampTz
+read_time(const TimestampTz *field)
 {
 	TimestampTz t;
 
 	lock_state(LW_SHARED);
-	t = state()->worker_last_run;
+	t = *field;
 	unlock_state();
 	return t;
 }
 
 TimestampTz
+vt_worker_last_run(void)
+{
+	return read_time(&state()->worker_last_run);
+}
+
+TimestampTz
 vt_worker_last_error_at(void)
 {
-	TimestampTz t;
-
-	lock_state(LW_SHARED);
-	t = state()->worker_error_at;
-	unlock_state();
-	return t;
+	return read_time(&state()->worker_error_at);
 }
 
 void

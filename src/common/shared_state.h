@@ -54,7 +54,6 @@ extern bool vt_redis_health_admit(uint32 target, int retry_interval_ms);
 extern void vt_redis_health_failed(uint32 target, const char *message,
 								   int retry_interval_ms);
 extern void vt_redis_health_ok(uint32 target);
-extern bool vt_redis_health_known_down(uint32 target);
 extern bool vt_redis_health_waiting(uint32 target);	/* down, retry not due yet */
 extern void vt_redis_health_snapshot(VtRedisHealth *out);
 
@@ -82,7 +81,6 @@ extern bool vt_local_backlog_pending(void);
 /* Background worker bookkeeping. */
 extern void vt_worker_set_pid(int pid);
 extern void vt_worker_set_latch(Latch *latch);
-extern void vt_worker_wake(void);
 extern void vt_worker_round_done(TimestampTz at, const char *error);
 extern int	vt_worker_pid(void);
 extern TimestampTz vt_worker_last_run(void);

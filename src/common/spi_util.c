@@ -47,6 +47,7 @@ static SpiLevel spi_levels[MAX_SPI_DEPTH];
 static int	spi_depth = 0;
 static bool xact_callbacks_registered = false;
 
+/* Forget the SPI levels opened at nest_level or deeper. */
 static void
 drop_levels_from(int nest_level)
 {
@@ -54,6 +55,7 @@ drop_levels_from(int nest_level)
 		spi_depth--;
 }
 
+/* At the end of a transaction no SPI level is left open. */
 static void
 on_xact_end(XactEvent event, void *arg)
 {
@@ -63,6 +65,7 @@ on_xact_end(XactEvent event, void *arg)
 		spi_depth = 0;
 }
 
+/* A subtransaction's abort closes the SPI levels it opened. */
 static void
 on_subxact_end(SubXactEvent event, SubTransactionId sub, SubTransactionId parent,
 			   void *arg)
@@ -71,6 +74,7 @@ on_subxact_end(SubXactEvent event, SubTransactionId sub, SubTransactionId parent
 		drop_levels_from(GetCurrentTransactionNestLevel());
 }
 
+/* Free every kept plan (the schema they were made against is gone). */
 static void
 forget_plans(void)
 {

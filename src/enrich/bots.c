@@ -37,12 +37,17 @@ struct BotRules
 /* where a Device Detector pattern may start: not inside a product token */
 #define TOKEN_START "(?:^|[^a-z0-9_-]|[^a-z0-9-]_)"
 
+/* Append a pattern to the alternation being built in all. */
 static void
 add_pattern(StringInfo all, const char *pattern)
 {
 	appendStringInfo(all, "%s(?:%s)", all->len > 0 ? "|" : "", pattern);
 }
 
+/*
+ * Compile the alternation in all behind prefix (NULL when empty); a
+ * pattern list that does not compile is a config_file_error naming path.
+ */
 static pcre2_code *
 compile_all(StringInfo all, const char *prefix, bool caseless, const char *path)
 {

@@ -23,6 +23,7 @@ has(const char *s, const char *token)
 	return s != NULL && strstr(s, token) != NULL;
 }
 
+/* Does s (NULL allowed) contain token, ignoring ASCII case? */
 static bool
 has_ci(const char *s, const char *token)
 {
@@ -42,6 +43,7 @@ equals(const char *s, const char *value)
 	return s != NULL && strcmp(s, value) == 0;
 }
 
+/* A television, games console or watch: "other", not desktop or mobile. */
 static bool
 is_tv_console_or_watch(const char *ua, const char *family, const char *brand)
 {

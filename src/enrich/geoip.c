@@ -20,6 +20,7 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/inet.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -33,6 +34,7 @@ static MMDB_s db;
 static bool db_open = false;
 static char *db_path = NULL;	/* in TopMemoryContext */
 
+/* Close the database, if one is open, and forget its path. */
 static void
 close_db(void)
 {
@@ -98,6 +100,7 @@ string_at(MMDB_entry_s *entry, const char *const *path)
 							data.data_size, PG_UTF8);
 }
 
+/* The number at path in entry (double or float), if there is one. */
 static bool
 double_at(MMDB_entry_s *entry, const char *const *path, double *out)
 {
@@ -114,6 +117,7 @@ double_at(MMDB_entry_s *entry, const char *const *path, double *out)
 	return true;
 }
 
+/* Append "key": value to the JSON object in buf; nothing for NULL. */
 static void
 add_string(StringInfo buf, const char *key, const char *value)
 {
@@ -149,8 +153,14 @@ is_v4_mapped(const inet *ip)
 		memcmp(ip_addr(ip), prefix, sizeof(prefix)) == 0;
 }
 
-char *
-vt_geolocate(const inet *ip)
+/*
+ * The location of an address as a JSON object text (country, country_code,
+ * region, city, latitude, longitude: those the database has), or NULL when
+ * no database is configured or the address is in no network of it.  ERROR
+ * when the database cannot be opened.
+ */
+static char *
+geolocate(const inet *ip)
 {
 	static const char *const country[] = {"country", "names", "en", NULL};
 	static const char *const registered[] = {"registered_country", "names", "en", NULL};
@@ -235,7 +245,7 @@ vt_geoip_describe(StringInfo buf)
 Datum
 vt_geolocate_sql(PG_FUNCTION_ARGS)
 {
-	char	   *json = vt_geolocate(PG_GETARG_INET_PP(0));
+	char	   *json = geolocate(PG_GETARG_INET_PP(0));
 
 	if (json == NULL)
 		PG_RETURN_NULL();

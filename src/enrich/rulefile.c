@@ -141,6 +141,7 @@ read_record(yaml_document_t *doc, yaml_node_t *map, VtRuleRecord *rec)
 	}
 }
 
+/* A sequence of mappings into list, one record per mapping. */
 static void
 read_list(yaml_document_t *doc, yaml_node_t *seq, VtRuleList *list)
 {
@@ -159,6 +160,7 @@ read_list(yaml_document_t *doc, yaml_node_t *seq, VtRuleList *list)
 	}
 }
 
+/* ERROR: the file is YAML but not of the expected shape (detail says how). */
 static void
 shape_error(VtRuleFile *file, const char *detail)
 {
@@ -170,6 +172,10 @@ shape_error(VtRuleFile *file, const char *detail)
 					 file->src->package, file->src->setting)));
 }
 
+/*
+ * The top sequence of the document, or the sequences of its top mapping,
+ * into file.
+ */
 static void
 read_document(VtRuleFile *file, yaml_document_t *doc)
 {

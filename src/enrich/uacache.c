@@ -35,6 +35,7 @@ static Generation old = {NULL, NULL, 0};
 static int64 hits = 0;
 static int64 misses = 0;
 
+/* Free a generation and everything in it. */
 static void
 drop(Generation *g)
 {
@@ -45,6 +46,7 @@ drop(Generation *g)
 	g->count = 0;
 }
 
+/* An empty generation, in a memory context of its own. */
 static void
 make(Generation *g)
 {
@@ -67,6 +69,10 @@ ua_hash(const char *ua, size_t len)
 	return hash_bytes_extended((const unsigned char *) ua, (int) len, 0);
 }
 
+/*
+ * The entry for the user agent (ua, len; hashed to key) in a generation,
+ * or NULL.
+ */
 static CacheEntry *
 lookup(Generation *g, uint64 key, const char *ua, size_t len)
 {
@@ -86,6 +92,11 @@ copy_str(MemoryContext cxt, const char *s)
 	return s ? MemoryContextStrdup(cxt, s) : NULL;
 }
 
+/*
+ * Cache a parse result in the young generation.  A full young generation
+ * becomes the old one and the old one is dropped: memory stays within two
+ * generations of vt_ua_cache_size / 2 entries.
+ */
 static CacheEntry *
 insert(uint64 key, const char *ua, size_t len, const VtUserAgent *r)
 {

@@ -87,6 +87,11 @@ replacement_text(MemoryContext cxt, const char *value)
 	return s;
 }
 
+/*
+ * Compile the rules of one ua-parser list (user agents, OS or devices)
+ * into rules; a rule without a pattern, or whose pattern does not
+ * compile, is a config_file_error.
+ */
 static void
 compile_list(UapRules *rules, UapKind kind, const VtRuleList *src, const char *path)
 {
@@ -234,6 +239,10 @@ expand(const char *repl, const VtMatch *m)
 	return trimmed(buf.data, buf.len);
 }
 
+/*
+ * One field of a match: the rule's replacement with $1..$9 expanded, or
+ * the field's default capture group.
+ */
 static char *
 field_value(const UapRule *rule, UapKind kind, int field, const VtMatch *m)
 {

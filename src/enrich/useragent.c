@@ -64,12 +64,14 @@ static PatternList pattern_lists[] = {
 	{"crawler pattern file", "visittrack.crawler_patterns_path", "crawler-user-agents (npm)"}},
 };
 
+/* Has a path setting changed since the rules were loaded from it? */
 static bool
 setting_changed(const char *loaded, const char *current)
 {
 	return loaded == NULL || strcmp(loaded, current ? current : "") != 0;
 }
 
+/* Load the ua-parser rules if not loaded, or loaded from another path. */
 static void
 ensure_uap_rules(void)
 {
@@ -92,6 +94,10 @@ ensure_uap_rules(void)
 	vt_ua_cache_reset();
 }
 
+/*
+ * Load a crawler pattern list if its setting changed; an empty setting
+ * unloads it.
+ */
 static void
 ensure_pattern_list(PatternList *list)
 {
@@ -120,6 +126,7 @@ ensure_pattern_list(PatternList *list)
 /* the match limit the cached answers were found with */
 static int	cached_match_limit = 0;
 
+/* Every rule file current, and the regex match limit applied. */
 static void
 ensure_rules(void)
 {
@@ -165,6 +172,7 @@ join_version(const char *const *parts, int n)
 	return buf.data;
 }
 
+/* The result for no user agent: a bot, for reason "empty". */
 static void
 no_user_agent(VtUserAgent *out)
 {
@@ -174,6 +182,10 @@ no_user_agent(VtUserAgent *out)
 	out->bot_reason = "empty";
 }
 
+/*
+ * Parse a normalised user agent: heuristics, ua-parser, the crawler
+ * patterns and the device type.
+ */
 static void
 parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 {
@@ -262,8 +274,12 @@ copy_or_null(const char *s)
 	return s ? pstrdup(s) : NULL;
 }
 
-void
-vt_ua_parse(const char *user_agent, VtUserAgent *out)
+/*
+ * Parses a user agent (NULL allowed) into *out; strings are palloc'd in the
+ * current memory context.  ERROR when the rule files cannot be loaded.
+ */
+static void
+ua_parse(const char *user_agent, VtUserAgent *out)
 {
 	char	   *ua;
 	size_t		len;
@@ -294,8 +310,12 @@ vt_ua_parse(const char *user_agent, VtUserAgent *out)
 	out->device_model = copy_or_null(cached->device_model);
 }
 
-bool
-vt_ua_is_bot(const char *user_agent)
+/*
+ * True when the user agent (NULL allowed) is a bot; cached.  ERROR when the
+ * rule files cannot be loaded.
+ */
+static bool
+ua_is_bot(const char *user_agent)
 {
 	char	   *ua;
 	size_t		len;
@@ -346,6 +366,10 @@ rule_settings(void)
 	return buf.data;
 }
 
+/*
+ * Did loading the rules fail less than a minute ago with the same path
+ * settings?
+ */
 static bool
 failed_recently(void)
 {
@@ -361,6 +385,7 @@ failed_recently(void)
 	return same;
 }
 
+/* Note that loading the rules failed now, with the current path settings. */
 static void
 remember_failure(void)
 {
@@ -438,6 +463,7 @@ load_rules_or_warn(void)
 	return loaded;
 }
 
+/* The heuristics alone, for when the rule files cannot be loaded. */
 static bool
 heuristic_is_bot(const char *user_agent)
 {
@@ -462,7 +488,7 @@ vt_ua_is_bot_on_request(const char *user_agent)
 			pfree(rules_failed_for);
 		rules_failed_for = NULL;
 	}
-	return vt_ua_is_bot(user_agent);
+	return ua_is_bot(user_agent);
 }
 
 /*
@@ -516,7 +542,7 @@ vt_parse_user_agent(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5];
 
-	vt_ua_parse(vt_text_arg(fcinfo, 0), &ua);
+	ua_parse(vt_text_arg(fcinfo, 0), &ua);
 	InitMaterializedSRF(fcinfo, 0);
 	values[0] = text_or_null(ua.device_type, &nulls[0]);
 	values[1] = text_or_null(ua.browser, &nulls[1]);
@@ -532,7 +558,7 @@ vt_parse_user_agent(PG_FUNCTION_ARGS)
 Datum
 vt_is_bot(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(vt_ua_is_bot(vt_text_arg(fcinfo, 0)));
+	PG_RETURN_BOOL(ua_is_bot(vt_text_arg(fcinfo, 0)));
 }
 
 /* ua_details(user_agent text) RETURNS jsonb: everything that was found */
@@ -542,7 +568,7 @@ vt_ua_details(PG_FUNCTION_ARGS)
 	VtUserAgent ua;
 	StringInfoData buf;
 
-	vt_ua_parse(vt_text_arg(fcinfo, 0), &ua);
+	ua_parse(vt_text_arg(fcinfo, 0), &ua);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
 	vt_json_text(&buf, "device_type", ua.device_type);

@@ -1,6 +1,6 @@
 /*
  * useragent.h: user-agent enrichment, for SQL (parse_user_agent, is_bot,
- * ua_details) and for C callers on the request path.
+ * ua_details: useragent.c) and for C callers on the request path.
  *
  * Rules are loaded on first use in each backend from the files that
  * visittrack.uap_regexes_path and visittrack.bot_patterns_path name, and
@@ -12,7 +12,7 @@
  * bytes, control characters as spaces.  NULL, empty and blank user agents
  * are bots (device_type "bot"): browsers always send one.
  *
- * Both entry points raise an ERROR when the rule files cannot be loaded
+ * The SQL functions raise an ERROR when the rule files cannot be loaded
  * (undefined_file naming the Debian package to install).
  */
 #ifndef VT_USERAGENT_H
@@ -33,14 +33,12 @@ typedef struct VtUserAgent
 								 * "http-client", "contact", "regex-limit" */
 } VtUserAgent;
 
-/* True when the user agent (NULL allowed) is a bot; cached. */
-extern bool vt_ua_is_bot(const char *user_agent);
-
 /*
- * The same for the request path: when the rule files cannot be loaded
- * (missing, unreadable, malformed) it logs a WARNING and answers from the
- * heuristics alone; it tries again after a minute, or at once when a path
- * setting changes.  Every other error (a cancel, a timeout) is raised.
+ * True when the user agent (NULL allowed) is a bot; cached.  When the rule
+ * files cannot be loaded (missing, unreadable, malformed) it logs a WARNING
+ * and answers from the heuristics alone; it tries again after a minute, or
+ * at once when a path setting changes.  Every other error (a cancel, a
+ * timeout) is raised.
  */
 extern bool vt_ua_is_bot_on_request(const char *user_agent);
 
@@ -49,11 +47,5 @@ extern bool vt_ua_is_bot_on_request(const char *user_agent);
  * so that every backend starts with them compiled.  A failure is a WARNING.
  */
 extern void vt_ua_preload(void);
-
-/*
- * Parses a user agent (NULL allowed) into *out; strings are palloc'd in the
- * current memory context.
- */
-extern void vt_ua_parse(const char *user_agent, VtUserAgent *out);
 
 #endif

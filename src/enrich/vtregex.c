@@ -7,8 +7,6 @@
  */
 #include "postgres.h"
 
-#include "utils/guc.h"
-
 #include "vtregex.h"
 
 #define DEPTH_LIMIT		10000	/* the interpreter's nesting; JIT ignores it */
@@ -18,18 +16,12 @@ static pcre2_match_data *match_data = NULL;
 static pcre2_match_context *match_context = NULL;
 static pcre2_jit_stack *jit_stack = NULL;
 
-int			vt_regex_match_limit = 200000;
+int			vt_regex_match_limit = 200000;	/* visittrack.regex_match_limit */
 
-void
-vt_regex_define_settings(void)
-{
-	DefineCustomIntVariable("visittrack.regex_match_limit",
-							gettext_noop("Backtracking steps one rule may take on one user agent."),
-							gettext_noop("A user agent that makes a rule reach it counts as a bot (\"regex-limit\")."),
-							&vt_regex_match_limit, 200000, 1000, 100000000,
-							PGC_SUSET, 0, NULL, NULL, NULL);
-}
-
+/*
+ * The match data, match context (depth limit) and JIT stack, made once
+ * per backend.
+ */
 static void
 ensure_match_state(void)
 {

@@ -33,11 +33,8 @@ typedef enum VtRegexResult
 	VT_REGEX_LIMIT				/* gave up: match, depth, heap or JIT stack limit */
 } VtRegexResult;
 
-/* visittrack.regex_match_limit */
+/* visittrack.regex_match_limit (defined in enrich_guc.c) */
 extern int	vt_regex_match_limit;
-
-/* Defines visittrack.regex_match_limit (from _PG_init). */
-extern void vt_regex_define_settings(void);
 
 /*
  * Compiles a pattern; NULL with a message in errbuf when it does not

@@ -23,6 +23,7 @@ typedef struct SavedSetting
 	char	   *value;			/* NULL: no value to restore */
 } SavedSetting;
 
+/* Did the value come from ALTER DATABASE or ALTER ROLE settings? */
 static bool
 from_database_or_role(GucSource source)
 {
@@ -30,6 +31,7 @@ from_database_or_role(GucSource source)
 		source == PGC_S_DATABASE_USER || source == PGC_S_GLOBAL;
 }
 
+/* The value noted for a setting before connecting, or NULL. */
 static const SavedSetting *
 find_saved(const SavedSetting *saved, int n, const char *name)
 {

@@ -2,7 +2,8 @@
  * worker.c: the background worker that runs what need not happen in a
  * request: ending expired sessions, finalising idle anonymous sessions,
  * purging expired local hot state, repairing Redis after an outage,
- * enrichment and partition upkeep.
+ * enrichment and partition upkeep -- the tasks SQL function
+ * maintenance_tasks() lists for the worker.
  *
  * Started when visittrack is in shared_preload_libraries (and
  * visittrack.worker is on), in the database named by visittrack.database.
@@ -33,21 +34,30 @@
 
 PGDLLEXPORT void vt_worker_main(Datum arg);
 
+/*
+ * The worker's tasks come from SQL, maintenance_tasks(), read at the start
+ * of every round: the same list the pg_cron jobs are made from
+ * (cron_job_specs), so the two never drift apart, and a new extension
+ * version brings its new tasks without a server restart.
+ */
 typedef struct WorkerTask
 {
-	const char *sql;
-	int			every_rounds;	/* run on rounds divisible by this */
+	char	   *sql;
+	int64		every_rounds;	/* run on rounds divisible by this */
 } WorkerTask;
 
-static const WorkerTask tasks[] = {
-	{"SELECT visittrack.end_expired_sessions()", 1},
-	{"SELECT visittrack.finalize_anonymous_sessions()", 1},
-	{"SELECT visittrack.reconcile_hot_state()", 1},
-	{"SELECT visittrack.purge_hot_state()", 1},
-	{"SELECT visittrack.enrich_pending()", 1},
-	{"SELECT visittrack.ensure_partitions()", 60},
-};
+typedef struct TaskList
+{
+	MemoryContext cxt;			/* where the list is kept: the round's */
+	WorkerTask *tasks;
+	uint64		ntasks;
+} TaskList;
 
+#define TASK_LIST_SQL \
+	"SELECT command, worker_every_rounds FROM visittrack.maintenance_tasks() " \
+	"WHERE worker_every_rounds > 0 ORDER BY run_order"
+
+/* Register the worker with the postmaster (while preloading). */
 void
 vt_worker_register(void)
 {
@@ -64,6 +74,7 @@ vt_worker_register(void)
 	RegisterBackgroundWorker(&w);
 }
 
+/* At exit: status() shows no worker, and nobody sets a latch of ours. */
 static void
 clear_pid(int code, Datum arg)
 {
@@ -71,9 +82,16 @@ clear_pid(int code, Datum arg)
 	vt_worker_set_pid(0);
 }
 
-/* Run one statement in its own transaction; returns false on error. */
+/*
+ * Run body(arg) in a transaction of its own, if visittrack is installed in
+ * this database (*extension_present says whether it is).  activity names
+ * the work in pg_stat_activity and in the error.  An error is logged, its
+ * message kept in error, and rolls back this transaction only; returns
+ * false then.
+ */
 static bool
-run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
+run_in_transaction(const char *activity, void (*body) (void *), void *arg,
+				   bool *extension_present, char *error, size_t errlen)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool ok = true;
@@ -81,14 +99,14 @@ run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, sql);
+	pgstat_report_activity(STATE_RUNNING, activity);
 	PG_TRY();
 	{
 		*extension_present = OidIsValid(get_extension_oid("visittrack", true));
 		if (*extension_present)
 		{
 			vt_spi_connect();
-			(void) vt_spi_run_dynamic(sql, 0, NULL, NULL, NULL, false);
+			body(arg);
 			vt_spi_finish();
 		}
 		PopActiveSnapshot();
@@ -102,7 +120,7 @@ run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		snprintf(error, errlen, "%s: %s", sql, edata->message);
+		snprintf(error, errlen, "%s: %s", activity, edata->message);
 		ereport(LOG,
 				(errmsg("visittrack worker: task failed: %s", error)));
 		FreeErrorData(edata);
@@ -116,24 +134,56 @@ run_task(const char *sql, bool *extension_present, char *error, size_t errlen)
 	return ok;
 }
 
+/* A task: its statement. */
+static void
+run_statement(void *sql)
+{
+	(void) vt_spi_run_dynamic((const char *) sql, 0, NULL, NULL, NULL, false);
+}
+
+/* The worker's tasks, from maintenance_tasks(), into list->cxt. */
+static void
+read_task_list(void *arg)
+{
+	static VtQuery query = {TASK_LIST_SQL};
+	TaskList   *list = (TaskList *) arg;
+	uint64		n = vt_spi_run(&query, NULL, NULL, true, 0);
+	uint64		i;
+
+	list->tasks = MemoryContextAlloc(list->cxt, sizeof(WorkerTask) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		list->tasks[i].sql = MemoryContextStrdup(list->cxt, vt_spi_text(i, 1));
+		list->tasks[i].every_rounds = vt_spi_int64(i, 2, 1);
+	}
+	list->ntasks = n;
+}
+
+/*
+ * One round: the task list read, then each task due in this round, each in
+ * its own transaction, so that one failing neither blocks nor rolls back
+ * the others.  The last error of the round goes to status().
+ */
 static void
 run_round(MemoryContext round_cxt, int64 round)
 {
 	MemoryContext old = MemoryContextSwitchTo(round_cxt);
+	TaskList	list = {round_cxt, NULL, 0};
 	char		error[256] = "";
 	bool		had_error = false;
-	int			i;
+	bool		present = false;
+	uint64		i;
 
-	for (i = 0; i < lengthof(tasks); i++)
+	if (!run_in_transaction(TASK_LIST_SQL, read_task_list, &list, &present,
+							error, sizeof(error)))
+		had_error = true;
+	for (i = 0; present && i < list.ntasks; i++)
 	{
-		bool		present = false;
-
-		if (round % tasks[i].every_rounds != 0)
+		if (round % list.tasks[i].every_rounds != 0)
 			continue;
-		if (!run_task(tasks[i].sql, &present, error, sizeof(error)))
+		if (!run_in_transaction(list.tasks[i].sql, run_statement, list.tasks[i].sql,
+								&present, error, sizeof(error)))
 			had_error = true;
-		if (!present)
-			break;				/* extension not installed here (yet) */
 		CHECK_FOR_INTERRUPTS();
 	}
 	vt_worker_round_done(GetCurrentTimestamp(), had_error ? error : NULL);
@@ -141,6 +191,11 @@ run_round(MemoryContext round_cxt, int64 round)
 	MemoryContextReset(round_cxt);
 }
 
+/*
+ * The worker's main loop: a round every visittrack.worker_interval seconds
+ * (sooner when its latch is set: Redis came back), settings reloaded on
+ * SIGHUP, ended by SIGTERM.
+ */
 void
 vt_worker_main(Datum arg)
 {

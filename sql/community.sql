@@ -1,7 +1,7 @@
 -- Who is viewing a community: presence for everyone, events for signed-in
 -- visitors only.
 SELECT * FROM visittrack.visitor_stats('c0000000-0000-0000-0000-000000000001');
-SELECT visittrack.fingerprint('198.51.100.30', 'UA one') AS fp1 \gset
+SELECT visittrack.fingerprint('198.51.100.30', 'Mozilla/5.0 UA one') AS fp1 \gset
 SELECT visittrack.fingerprint('198.51.100.31', 'UA two') AS fp2 \gset
 SELECT visittrack.community_visit('c0000000-0000-0000-0000-000000000001',
        device_fingerprint => :'fp1', community_slug => 'montreal', url => '/communities/montreal/');
@@ -48,7 +48,7 @@ SELECT visittrack.community_visit('c0000000-0000-0000-0000-000000000003', ip => 
        user_agent => 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)');
 SELECT total_visitors FROM visittrack.visitor_stats('c0000000-0000-0000-0000-000000000003');
 -- a fingerprint is computed from ip and user agent when not given
-SELECT visittrack.community_visit('c0000000-0000-0000-0000-000000000003', ip => '198.51.100.30', user_agent => 'UA one');
+SELECT visittrack.community_visit('c0000000-0000-0000-0000-000000000003', ip => '198.51.100.30', user_agent => 'Mozilla/5.0 UA one');
 SELECT v->>'device_fingerprint' = :'fp1' AS computed_fp
   FROM visittrack.current_visitors('c0000000-0000-0000-0000-000000000003') v;
 -- bad input

@@ -50,7 +50,7 @@ SELECT (SELECT count(*) FROM visittrack.user_session) AS sessions,
 SELECT visittrack.community_visit(vt_test.uid(901), device_fingerprint => repeat('e', 32),
                                   community_slug => 'montreal', url => '/communities/montreal/',
                                   ip => '203.0.113.99', user_agent => 'Mozilla/5.0 Firefox/120.0');
-SELECT visittrack.community_visit(vt_test.uid(901), ip => '203.0.113.98', user_agent => 'Another UA');
+SELECT visittrack.community_visit(vt_test.uid(901), ip => '203.0.113.98', user_agent => 'Mozilla/5.0 Another UA');
 SELECT total_visitors, anonymous_visitors FROM visittrack.visitor_stats(vt_test.uid(901));
 SELECT (SELECT count(*) FROM visittrack.user_session) = sessions
    AND (SELECT count(*) FROM visittrack.user_event) = events

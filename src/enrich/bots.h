@@ -29,8 +29,18 @@ extern VtRegexResult vt_bots_match(const BotRules *rules, const char *ua, size_t
 
 /*
  * The heuristic that calls ua[0..len) a bot ("empty", "headless",
- * "http-client", "contact": a "+http://" URL or an e-mail address), or NULL.
+ * "http-client", "contact": a "+http://" URL or an e-mail address;
+ * "bot-name", "monitoring", "preview": generic words of automated clients),
+ * or NULL.
  */
 extern const char *vt_bot_heuristic(const char *ua, size_t len);
+
+/*
+ * Is ua[0..len) a program rather than a browser: ua-parser knows neither
+ * its browser nor its device (both families "Other"), and it names no
+ * browser or engine, or says "(compatible; Name" with a Name that is none?
+ */
+extern bool vt_bot_unknown_client(const char *ua, size_t len,
+								  const char *browser_family, const char *device_family);
 
 #endif

@@ -242,6 +242,10 @@ parse_uncached(const char *ua, size_t len, VtUserAgent *out)
 			}
 		}
 
+		if (out->bot_reason == NULL && !limited &&
+			vt_bot_unknown_client(ua, len, u.ua_family, u.device_family))
+			out->bot_reason = "unknown-client";
+
 		/*
 		 * A rule that gave up on its match limit could not say whether this
 		 * is a crawler.  No browser sends a user agent that makes the

@@ -12,8 +12,9 @@ import yaml
 
 import vtfault as vt
 
-# A crawler that only the rule sets know: no "+http" contact, no marker.
-CRAWLER = "Mozilla/5.0 (compatible; bingbot/2.0; http://www.bing.com/bingbot.htm)"
+# A crawler that only the rule sets know: no "+http" contact, no marker, no
+# generic word such as "bot" (bots.c's signals catch "bingbot" by itself).
+CRAWLER = "Mozilla/5.0 (compatible; Qwantify/2.4w; http://www.qwant.com/)"
 REAL_RULES = "/usr/share/uap-core/regexes.yaml"
 
 

@@ -7,44 +7,24 @@
   "Spider" maps to bot), so it measures the parser, not the mapping.
 - Bot recall on every example user agent of the npm package
   crawler-user-agents (scripts/test installs it; VT_CRAWLER_JSON), with that
-  package's own pattern list enabled (visittrack.crawler_patterns_path: the
-  configuration the target applies to, an in-sample figure) and, for
-  information, with the Debian sources alone (uap-core, ruby-device-detector
-  and the heuristics).
+  package's own pattern list enabled (visittrack.crawler_patterns_path: an
+  in-sample figure) and, for information, with the Debian sources alone
+  (uap-core, ruby-device-detector and the heuristics).  The held-out
+  figures, by source, are 55_bot_sources.py's.
 - False positives on user agents of real browsers: uap-core cases (tests and
   test_resources) whose expected family is a mainstream browser.
 
 Every corpus goes through SQL in one statement (cases copied into a temporary
 table).  Prints the rates; fails below the targets (98% agreement, 99% recall,
 at most 0.5% false positives)."""
-import glob
-import io
-import json
 import os
 
-import yaml
-
+import uacorpora as uc
 import vtfault as vt
+from uacorpora import load_cases, load_table, query, rate
 
-UAP = os.environ.get("VT_UAP_DIR", "/usr/share/uap-core")
-CRAWLERS = os.environ.get("VT_CRAWLER_JSON", "")
-
-REAL_BROWSERS = {
-    "Chrome", "Chrome Mobile", "Chrome Mobile iOS", "Chrome Mobile WebView", "Chromium",
-    "Firefox", "Firefox Mobile", "Firefox iOS", "Firefox Beta", "Firefox Alpha",
-    "Safari", "Mobile Safari", "Mobile Safari UI/WKWebView", "Edge", "Edge Mobile",
-    "IE", "IE Mobile", "Opera", "Opera Mini", "Opera Mobile", "Opera Tablet",
-    "Samsung Internet", "UC Browser", "Yandex Browser", "Brave", "Vivaldi", "Amazon Silk",
-    "Android", "BlackBerry WebKit", "Maxthon", "QQ Browser", "QQ Browser Mobile",
-    "Baidu Browser", "Coc Coc", "Whale", "Puffin", "Pale Moon", "SeaMonkey", "Camino",
-    "Konqueror", "Epiphany", "Galeon", "Netscape", "Iceweasel", "Midori", "Dolphin",
-    "Nokia Browser", "Silk", "Waterfox", "Sleipnir", "Iron",
-}
-
-
-def load_cases(path):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=yaml.CSafeLoader)["test_cases"]
+UAP = uc.UAP
+CRAWLERS = uc.CRAWLERS
 
 
 def version(case, keys):
@@ -54,32 +34,6 @@ def version(case, keys):
             break
         parts.append(str(case[k]))
     return ".".join(parts) if parts else None
-
-
-def load_table(conn, name, columns, rows):
-    """Temporary table name(columns...) holding rows, via COPY."""
-    with conn.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS %s" % name)
-        cur.execute("CREATE TEMP TABLE %s (n int, %s)" % (
-            name, ", ".join("%s text" % c for c in columns)))
-        buf = io.StringIO()
-        for i, row in enumerate(rows):
-            fields = [str(i)] + ["\\N" if v is None else str(v).replace("\\", "\\\\")
-                                 .replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-                                 for v in row]
-            buf.write("\t".join(fields) + "\n")
-        buf.seek(0)
-        cur.copy_expert("COPY %s FROM STDIN" % name, buf)
-
-
-def query(conn, sql):
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
-
-
-def rate(ok, total):
-    return 100.0 * ok / total if total else 0.0
 
 
 def show_misses(rows, limit=5):
@@ -146,10 +100,8 @@ print("         expected device types:", dict(sorted(by_type.items())))
 vt.check(bool(CRAWLERS) and os.path.exists(CRAWLERS),
          "crawler-user-agents corpus present (%s)" % (CRAWLERS or "VT_CRAWLER_JSON unset"))
 recall = 0.0
-if CRAWLERS and os.path.exists(CRAWLERS):
-    with open(CRAWLERS, encoding="utf-8") as f:
-        crawlers = json.load(f)
-    examples = sorted({i for c in crawlers for i in c.get("instances", [])})
+examples = uc.crawler_examples()
+if examples is not None:
     load_table(conn, "bot_cases", ["ua"], [(u,) for u in examples])
     rows = query(conn, "SELECT ua, visittrack.is_bot(ua) FROM bot_cases ORDER BY n")
     caught = sum(1 for r in rows if r[1])
@@ -164,14 +116,7 @@ if CRAWLERS and os.path.exists(CRAWLERS):
     show_misses([r[0] for r in rows if not r[1]], 10)
 
 # --- false positives on real browsers (every pattern list enabled) -------
-browser_uas = {}
-sources = [UAP + "/tests/test_ua.yaml"] + sorted(glob.glob(UAP + "/test_resources/*.yaml"))
-for path in sources:
-    if path.endswith("-orig.yaml"):
-        continue  # the unconverted original of pgts_browser_list.yaml
-    for c in load_cases(path):
-        if c.get("family") in REAL_BROWSERS and "major" in c:
-            browser_uas.setdefault(c["user_agent_string"], os.path.basename(path))
+browser_uas = uc.real_browsers()
 load_table(conn, "browser_cases", ["ua", "source"], sorted(browser_uas.items()))
 rows = query(conn, """
     SELECT ua, source, d->>'bot_reason'

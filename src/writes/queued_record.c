@@ -1,8 +1,14 @@
 /*
- * queued_record.c: writing and reading the fields of a queued write.
+ * queued_record.c: the field-table codec of queued records, and the
+ * columns of a batch of rows (queued_record.h).
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "arrays.h"
 #include "queued_record.h"
 
 void
@@ -64,4 +70,131 @@ bool
 vt_rec_get_bool(StringInfo buf)
 {
 	return *take(buf, 1) != 0;
+}
+
+StringInfo
+vt_rec_encode(const VtRecordLayout *layout, const void *row)
+{
+	StringInfo	buf = makeStringInfo();
+	int			i;
+
+	for (i = 0; i < layout->nfields; i++)
+	{
+		const VtRecordField *f = &layout->fields[i];
+		const char *p = (const char *) row + f->offset;
+
+		switch (f->type)
+		{
+			case VT_FIELD_TEXT:
+				vt_rec_put_text(buf, *(char *const *) p);
+				break;
+			case VT_FIELD_BOOL:
+				vt_rec_put_bool(buf, *(const bool *) p);
+				break;
+			case VT_FIELD_INT32:
+				appendBinaryStringInfo(buf, p, sizeof(int32));
+				break;
+			case VT_FIELD_TIMESTAMPTZ:
+				vt_rec_put_int64(buf, *(const TimestampTz *) p);
+				break;
+			case VT_FIELD_PRESENCE:
+				vt_rec_put_bool(buf, *(const bool *) p);
+				if (!*(const bool *) p)
+					return buf;
+				break;
+		}
+	}
+	return buf;
+}
+
+/* One record into *row (zeroed first); the record must be read to its end. */
+static void
+decode(const VtRecordLayout *layout, StringInfo buf, char *row)
+{
+	int			i;
+
+	memset(row, 0, layout->row_size);
+	buf->cursor = 0;
+	for (i = 0; i < layout->nfields; i++)
+	{
+		const VtRecordField *f = &layout->fields[i];
+		char	   *p = row + f->offset;
+
+		switch (f->type)
+		{
+			case VT_FIELD_TEXT:
+				*(char **) p = vt_rec_get_text(buf);
+				break;
+			case VT_FIELD_BOOL:
+			case VT_FIELD_PRESENCE:
+				*(bool *) p = vt_rec_get_bool(buf);
+				break;
+			case VT_FIELD_INT32:
+				memcpy(p, take(buf, sizeof(int32)), sizeof(int32));
+				break;
+			case VT_FIELD_TIMESTAMPTZ:
+				*(TimestampTz *) p = vt_rec_get_int64(buf);
+				break;
+		}
+		if (f->type == VT_FIELD_PRESENCE && !*(bool *) p)
+			break;
+	}
+	if (buf->cursor != buf->len)
+		elog(ERROR, "visittrack: a queued write is longer than its kind's fields");
+}
+
+void *
+vt_rec_decode_all(const VtRecordLayout *layout, StringInfo *records, int n)
+{
+	char	   *rows = palloc(layout->row_size * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		decode(layout, records[i], rows + layout->row_size * i);
+	return rows;
+}
+
+Datum
+vt_rec_column(const VtRecordLayout *layout, const void *rows, const int *pick, int n,
+			  size_t offset)
+{
+	const VtRecordField *f = NULL;
+	Datum	   *values = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc0(sizeof(bool) * Max(n, 1));
+	Oid			elemtype;
+	int			i;
+
+	for (i = 0; i < layout->nfields && f == NULL; i++)
+		if (layout->fields[i].offset == offset)
+			f = &layout->fields[i];
+	if (f == NULL)
+		elog(ERROR, "visittrack: no field at offset %zu in a record kind", offset);
+	elemtype = f->type == VT_FIELD_TEXT ? TEXTOID :
+		f->type == VT_FIELD_INT32 ? INT4OID :
+		f->type == VT_FIELD_TIMESTAMPTZ ? TIMESTAMPTZOID : BOOLOID;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *p = (const char *) rows +
+			layout->row_size * (pick ? pick[i] : i) + f->offset;
+
+		switch (f->type)
+		{
+			case VT_FIELD_TEXT:
+				nulls[i] = *(char *const *) p == NULL;
+				values[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(*(char *const *) p);
+				break;
+			case VT_FIELD_BOOL:
+			case VT_FIELD_PRESENCE:
+				values[i] = BoolGetDatum(*(const bool *) p);
+				break;
+			case VT_FIELD_INT32:
+				values[i] = Int32GetDatum(*(const int32 *) p);
+				break;
+			case VT_FIELD_TIMESTAMPTZ:
+				values[i] = TimestampTzGetDatum(*(const TimestampTz *) p);
+				break;
+		}
+	}
+	return vt_array(elemtype, values, nulls, n);
 }

@@ -47,18 +47,14 @@ vt_anonymous_page_view(const VtAnonView *v, VtWriteMode mode)
 	t.fingerprint = v->fingerprint;
 	t.new_session_id = vt_random_uuid();
 	t.now = v->now;
-	t.url = v->url;
-	t.referrer = v->referrer;
+	t.url = v->page.url;
+	t.referrer = v->page.referrer;
 	t.ttl_seconds = vt_anon_session_ttl;
 	hot_anon_touch(&t, mode);
 
 	r.session_id = t.session_id;
 	r.fingerprint = (char *) v->fingerprint;
-	r.url = (char *) v->url;
-	r.url_name = (char *) v->url_name;
-	r.page_type = (char *) v->page_type;
-	r.referrer = (char *) v->referrer;
-	r.is_bot = v->is_bot;
+	r.page = v->page;
 	r.viewed_at = v->now;
 	r.prev_view_at = t.prev_view_at;
 	r.persist = t.pages_visited % vt_anon_persist_every == 0;
@@ -91,11 +87,7 @@ record_sessionless_view(const char *user_id, const VtAnonView *v)
 	VtUserViewRow r = {0};
 
 	r.user_id = (char *) user_id;
-	r.url = (char *) v->url;
-	r.url_name = (char *) v->url_name;
-	r.page_type = (char *) v->page_type;
-	r.referrer = (char *) v->referrer;
-	r.is_bot = v->is_bot;
+	r.page = v->page;
 	r.viewed_at = v->now;
 	vt_user_views_write(&r, 1);
 	vt_count(VT_PAGE_VIEWS, 1);
@@ -117,13 +109,13 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 	char	   *ua_raw = vt_text_arg(fcinfo, 3);
 
 	vt_require_arg(fcinfo, 1, "url");
-	v.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
-	v.referrer = vt_normalise_url(vt_text_arg(fcinfo, 2));
+	v.page.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
+	v.page.referrer = vt_normalise_url(vt_text_arg(fcinfo, 2));
 	v.user_agent = vt_normalise_text(ua_raw, vt_max_user_agent_length);
 	v.ip = PG_ARGISNULL(4) ? NULL : PG_GETARG_INET_PP(4);
-	v.url_name = vt_normalise_text(vt_text_arg(fcinfo, 7), VT_MAX_NAME_LENGTH);
-	v.page_type = vt_normalise_text(vt_text_arg(fcinfo, 8), VT_MAX_NAME_LENGTH);
-	v.is_bot = ua_raw != NULL && vt_ua_is_bot_on_request(ua_raw);
+	v.page.url_name = vt_normalise_text(vt_text_arg(fcinfo, 7), VT_MAX_NAME_LENGTH);
+	v.page.page_type = vt_normalise_text(vt_text_arg(fcinfo, 8), VT_MAX_NAME_LENGTH);
+	v.page.is_bot = ua_raw != NULL && vt_ua_is_bot_on_request(ua_raw);
 	v.now = GetCurrentTransactionStartTimestamp();
 
 	/*
@@ -146,11 +138,7 @@ vt_track_page_view(PG_FUNCTION_ARGS)
 
 		page.session_id = session_id ? session_id : vt_session_latest_for_user(user_id);
 		page.user_id = user_id;
-		page.url = v.url;
-		page.url_name = v.url_name;
-		page.page_type = v.page_type;
-		page.referrer = v.referrer;
-		page.is_bot = v.is_bot;
+		page.page = v.page;
 		if (page.session_id && (pages = vt_session_page(&page, mode)) >= 0)
 			PG_RETURN_INT32(pages);
 		if (has_user)

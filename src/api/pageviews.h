@@ -7,19 +7,16 @@
 #include "datatype/timestamp.h"
 #include "utils/inet.h"
 
+#include "viewed_page.h"
 #include "write_mode.h"
 
 /* one anonymous page view, arguments already normalised */
 typedef struct VtAnonView
 {
 	const char *fingerprint;
-	const char *url;
-	const char *referrer;
+	VtViewedPage page;
 	const char *user_agent;
 	inet	   *ip;
-	const char *url_name;
-	const char *page_type;
-	bool		is_bot;
 	TimestampTz now;
 } VtAnonView;
 

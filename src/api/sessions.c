@@ -182,6 +182,7 @@ vt_session_start(PG_FUNCTION_ARGS)
 int32
 vt_session_page(const VtSessionPage *page, VtWriteMode mode)
 {
+	/* the count, at once in either mode; the view's row is written below */
 	static VtQuery q = {
 		"UPDATE visittrack.user_session"
 		"   SET pages_visited = pages_visited + 1, last_activity = now()"
@@ -198,15 +199,17 @@ vt_session_page(const VtSessionPage *page, VtWriteMode mode)
 	values[0] = CStringGetTextDatum(page->session_id);
 	values[1] = page->user_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(page->user_id)) : (Datum) 0;
 	nulls[1] = page->user_id ? ' ' : 'n';
-	values[2] = BoolGetDatum(page->is_bot);
+	values[2] = BoolGetDatum(page->page.is_bot);
 
+	view.session_id = (char *) page->session_id;
+	view.page = page->page;
 	vt_spi_connect();
 	if (vt_spi_run(&q, values, nulls, false, 0) == 1)
 	{
 		pages = (int32) vt_spi_int64(0, 1, 0);
 		view.viewed_at = vt_spi_int64(0, 2, 0);
 		view.user_id = vt_spi_text(0, 3);
-		view.is_bot = vt_spi_bool(0, 4, false);
+		view.page.is_bot = vt_spi_bool(0, 4, false);	/* the session's or the request's */
 	}
 	vt_spi_finish();
 
@@ -215,13 +218,8 @@ vt_session_page(const VtSessionPage *page, VtWriteMode mode)
 		end_if_expired(page->session_id);
 		return -1;
 	}
-	if (page->url)
+	if (view.page.url)
 	{
-		view.session_id = (char *) page->session_id;
-		view.url = (char *) page->url;
-		view.url_name = (char *) page->url_name;
-		view.page_type = (char *) page->page_type;
-		view.referrer = (char *) page->referrer;
 		if (mode == VT_WRITE_BEHIND)
 			vt_queue_at_commit(VT_WRITE_USER_VIEW, vt_rec_encode(&vt_user_view_layout, &view));
 		else
@@ -241,7 +239,7 @@ vt_session_touch(PG_FUNCTION_ARGS)
 	vt_require_arg(fcinfo, 0, "session_id");
 	page.session_id = vt_text_arg(fcinfo, 0);
 	vt_check_key_id(page.session_id, "session_id");
-	page.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
+	page.page.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
 
 	vt_tracking_write();
 	pages = vt_session_page(&page, vt_write_mode_for_call());

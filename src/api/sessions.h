@@ -6,18 +6,15 @@
 
 #include "postgres.h"
 
+#include "viewed_page.h"
 #include "write_mode.h"
 
-/* One page of a signed-in session; url NULL = count only, no page view row. */
+/* One page of a signed-in session; page.url NULL = count only, no page view row. */
 typedef struct VtSessionPage
 {
 	const char *session_id;
 	const char *user_id;		/* optional: must match the session's user */
-	const char *url;			/* normalised, or NULL */
-	const char *url_name;
-	const char *page_type;
-	const char *referrer;
-	bool		is_bot;			/* the request's user agent is a bot's */
+	VtViewedPage page;
 } VtSessionPage;
 
 /*

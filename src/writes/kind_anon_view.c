@@ -37,11 +37,7 @@
 static const VtRecordField anon_view_fields[] = {
 	VT_FIELD(VtAnonViewRow, session_id, VT_FIELD_TEXT),
 	VT_FIELD(VtAnonViewRow, fingerprint, VT_FIELD_TEXT),
-	VT_FIELD(VtAnonViewRow, url, VT_FIELD_TEXT),
-	VT_FIELD(VtAnonViewRow, url_name, VT_FIELD_TEXT),
-	VT_FIELD(VtAnonViewRow, page_type, VT_FIELD_TEXT),
-	VT_FIELD(VtAnonViewRow, referrer, VT_FIELD_TEXT),
-	VT_FIELD(VtAnonViewRow, is_bot, VT_FIELD_BOOL),
+	VT_VIEWED_PAGE_FIELDS(VtAnonViewRow, page),
 	VT_FIELD(VtAnonViewRow, viewed_at, VT_FIELD_TIMESTAMPTZ),
 	VT_FIELD(VtAnonViewRow, prev_view_at, VT_FIELD_TIMESTAMPTZ),
 	VT_FIELD(VtAnonViewRow, persist, VT_FIELD_PRESENCE),
@@ -258,11 +254,11 @@ insert_columns(VtAnonViewRow *rows, int n, int32 *time_on_page, bool *top_null,
 		tops[i] = Int32GetDatum(top_null[i] ? 0 : time_on_page[i]);
 	values[0] = COLUMN(rows, NULL, n, session_id);
 	values[1] = COLUMN(rows, NULL, n, fingerprint);
-	values[2] = COLUMN(rows, NULL, n, url);
-	values[3] = COLUMN(rows, NULL, n, url_name);
-	values[4] = COLUMN(rows, NULL, n, page_type);
-	values[5] = COLUMN(rows, NULL, n, referrer);
-	values[6] = COLUMN(rows, NULL, n, is_bot);
+	values[2] = COLUMN(rows, NULL, n, page.url);
+	values[3] = COLUMN(rows, NULL, n, page.url_name);
+	values[4] = COLUMN(rows, NULL, n, page.page_type);
+	values[5] = COLUMN(rows, NULL, n, page.referrer);
+	values[6] = COLUMN(rows, NULL, n, page.is_bot);
 	values[7] = COLUMN(rows, NULL, n, viewed_at);
 	values[8] = vt_array(INT4OID, tops, top_null, n);
 }
@@ -398,7 +394,7 @@ upsert_sessions(VtAnonViewRow *rows, int n)
 	values[6] = COLUMN(rows, pick, m, pages_visited);
 	values[7] = COLUMN(rows, pick, m, landing_page);
 	values[8] = COLUMN(rows, pick, m, first_referrer);
-	values[9] = COLUMN(rows, pick, m, is_bot);
+	values[9] = COLUMN(rows, pick, m, page.is_bot);
 	vt_spi_run(&q, values, NULL, false, 0);
 }
 

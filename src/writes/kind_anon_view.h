@@ -13,16 +13,13 @@
 #include "datatype/timestamp.h"
 
 #include "queued_record.h"
+#include "viewed_page.h"
 
 typedef struct VtAnonViewRow
 {
 	char	   *session_id;
 	char	   *fingerprint;
-	char	   *url;
-	char	   *url_name;
-	char	   *page_type;
-	char	   *referrer;
-	bool		is_bot;
+	VtViewedPage page;
 	TimestampTz viewed_at;
 	TimestampTz prev_view_at;	/* 0: first view of the session */
 	bool		persist;

@@ -16,11 +16,7 @@
 static const VtRecordField user_view_fields[] = {
 	VT_FIELD(VtUserViewRow, session_id, VT_FIELD_TEXT),
 	VT_FIELD(VtUserViewRow, user_id, VT_FIELD_TEXT),
-	VT_FIELD(VtUserViewRow, url, VT_FIELD_TEXT),
-	VT_FIELD(VtUserViewRow, url_name, VT_FIELD_TEXT),
-	VT_FIELD(VtUserViewRow, page_type, VT_FIELD_TEXT),
-	VT_FIELD(VtUserViewRow, referrer, VT_FIELD_TEXT),
-	VT_FIELD(VtUserViewRow, is_bot, VT_FIELD_BOOL),
+	VT_VIEWED_PAGE_FIELDS(VtUserViewRow, page),
 	VT_FIELD(VtUserViewRow, viewed_at, VT_FIELD_TIMESTAMPTZ),
 };
 
@@ -122,11 +118,11 @@ vt_user_views_write(VtUserViewRow *rows, int n)
 	/* inserted in that order: a session's rows get ascending ids */
 	values[0] = COLUMN(rows, order, n, session_id);
 	values[1] = COLUMN(rows, order, n, user_id);
-	values[2] = COLUMN(rows, order, n, url);
-	values[3] = COLUMN(rows, order, n, url_name);
-	values[4] = COLUMN(rows, order, n, page_type);
-	values[5] = COLUMN(rows, order, n, referrer);
-	values[6] = COLUMN(rows, order, n, is_bot);
+	values[2] = COLUMN(rows, order, n, page.url);
+	values[3] = COLUMN(rows, order, n, page.url_name);
+	values[4] = COLUMN(rows, order, n, page.page_type);
+	values[5] = COLUMN(rows, order, n, page.referrer);
+	values[6] = COLUMN(rows, order, n, page.is_bot);
 	values[7] = COLUMN(rows, order, n, viewed_at);
 	values[8] = vt_array(INT4OID, tops, top_null, n);
 	values[9] = COLUMN(rows, firsts, nfirsts, session_id);

@@ -14,16 +14,13 @@
 #include "datatype/timestamp.h"
 
 #include "queued_record.h"
+#include "viewed_page.h"
 
 typedef struct VtUserViewRow
 {
 	char	   *session_id;		/* NULL: a view outside any live session */
 	char	   *user_id;		/* canonical text form of the uuid */
-	char	   *url;
-	char	   *url_name;
-	char	   *page_type;
-	char	   *referrer;
-	bool		is_bot;
+	VtViewedPage page;
 	TimestampTz viewed_at;
 } VtUserViewRow;
 

@@ -254,11 +254,8 @@ insert_columns(VtAnonViewRow *rows, int n, int32 *time_on_page, bool *top_null,
 		tops[i] = Int32GetDatum(top_null[i] ? 0 : time_on_page[i]);
 	values[0] = COLUMN(rows, NULL, n, session_id);
 	values[1] = COLUMN(rows, NULL, n, fingerprint);
-	values[2] = COLUMN(rows, NULL, n, page.url);
-	values[3] = COLUMN(rows, NULL, n, page.url_name);
-	values[4] = COLUMN(rows, NULL, n, page.page_type);
-	values[5] = COLUMN(rows, NULL, n, page.referrer);
-	values[6] = COLUMN(rows, NULL, n, page.is_bot);
+	vt_viewed_page_columns(&vt_anon_view_layout, rows, NULL, n,
+						   offsetof(VtAnonViewRow, page), &values[2]);
 	values[7] = COLUMN(rows, NULL, n, viewed_at);
 	values[8] = vt_array(INT4OID, tops, top_null, n);
 }

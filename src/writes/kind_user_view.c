@@ -118,11 +118,8 @@ vt_user_views_write(VtUserViewRow *rows, int n)
 	/* inserted in that order: a session's rows get ascending ids */
 	values[0] = COLUMN(rows, order, n, session_id);
 	values[1] = COLUMN(rows, order, n, user_id);
-	values[2] = COLUMN(rows, order, n, page.url);
-	values[3] = COLUMN(rows, order, n, page.url_name);
-	values[4] = COLUMN(rows, order, n, page.page_type);
-	values[5] = COLUMN(rows, order, n, page.referrer);
-	values[6] = COLUMN(rows, order, n, page.is_bot);
+	vt_viewed_page_columns(&vt_user_view_layout, rows, order, n,
+						   offsetof(VtUserViewRow, page), &values[2]);
 	values[7] = COLUMN(rows, order, n, viewed_at);
 	values[8] = vt_array(INT4OID, tops, top_null, n);
 	values[9] = COLUMN(rows, firsts, nfirsts, session_id);

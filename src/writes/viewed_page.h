@@ -24,4 +24,12 @@ typedef struct VtViewedPage
 	VT_FIELD(row_type, member.referrer, VT_FIELD_TEXT), \
 	VT_FIELD(row_type, member.is_bot, VT_FIELD_BOOL)
 
+/*
+ * The five columns of the page (url, url_name, page_type, referrer, is_bot)
+ * of the rows picked, into values[0..4]: page_offset is where the
+ * VtViewedPage sits in a row of layout (queued_record.h: vt_rec_column).
+ */
+extern void vt_viewed_page_columns(const VtRecordLayout *layout, const void *rows,
+								   const int *pick, int n, size_t page_offset, Datum *values);
+
 #endif

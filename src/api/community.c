@@ -132,7 +132,7 @@ vt_community_visit(PG_FUNCTION_ARGS)
 
 		vt_event_row(&event, user_id, "community_visit",
 					 psprintf("Visited community %s", slug ? slug : community_id),
-					 meta.data, ip, ua);
+					 vt_json_to_jsonb(&meta), ip, ua);
 		vt_event_record(&event, mode);
 	}
 	vt_count(VT_COMMUNITY_VISITS, 1);

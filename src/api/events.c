@@ -27,7 +27,7 @@ PG_FUNCTION_INFO_V1(vt_log_event);
 
 void
 vt_event_row(VtEventRow *row, const char *user_id, const char *event_type,
-			 const char *description, const char *metadata_json, inet *ip,
+			 const char *description, Jsonb *metadata, inet *ip,
 			 const char *user_agent)
 {
 	inet	   *ip_stored = vt_ip_for_storage(ip);
@@ -35,7 +35,7 @@ vt_event_row(VtEventRow *row, const char *user_id, const char *event_type,
 	row->user_id = (char *) user_id;
 	row->event_type = (char *) event_type;
 	row->description = (char *) description;
-	row->metadata = (char *) metadata_json;
+	row->metadata = metadata;
 	row->ip = ip_stored ?
 		DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip_stored))) : NULL;
 	row->user_agent = (char *) user_agent;
@@ -60,8 +60,7 @@ vt_event_insert(Datum user_id, const char *event_type, const char *description,
 	int64		id = 0;
 
 	vt_event_row(&row, DatumGetCString(DirectFunctionCall1(uuid_out, user_id)), event_type,
-				 description, JsonbToCString(NULL, &metadata->root, VARSIZE(metadata)),
-				 ip, user_agent);
+				 description, metadata, ip, user_agent);
 	vt_events_write(&row, 1, &id);
 	vt_count(VT_EVENTS_LOGGED, 1);
 	return id;

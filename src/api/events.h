@@ -19,7 +19,7 @@ extern void vt_check_metadata(Jsonb *metadata);
  * visittrack.ip_anonymize stores it, created at the call's now().
  */
 extern void vt_event_row(VtEventRow *row, const char *user_id, const char *event_type,
-						 const char *description, const char *metadata_json,
+						 const char *description, Jsonb *metadata,
 						 inet *ip, const char *user_agent);
 
 /* Write it now, or queue it at commit for the writer, as mode says. */

@@ -68,7 +68,14 @@ const VtRecordLayout vt_anon_view_layout = VT_LAYOUT(VtAnonViewRow, anon_view_fi
 
 #define INSERT_VIEWS_ARGS 9
 
-static VtQuery insert_views_q = {INSERT_VIEWS_SQL, INSERT_VIEWS_ARGS, {INSERT_VIEWS_TYPES}};
+/*
+ * Statements over arrays are planned once, generically
+ * (CURSOR_OPT_GENERIC_PLAN): the number of rows in unnest($n) is unknown
+ * to a generic plan, which plans for a few, so PostgreSQL would otherwise
+ * keep planning each call anew for its one row -- more CPU than the write.
+ */
+static VtQuery insert_views_q = {INSERT_VIEWS_SQL, INSERT_VIEWS_ARGS, {INSERT_VIEWS_TYPES},
+.cursor_options = CURSOR_OPT_GENERIC_PLAN};
 
 /* --- the statement of a day partition ------------------------------------ */
 
@@ -143,6 +150,7 @@ close_and_insert_query(const char *partition)
 			"  RETURNING 1) " INSERT_VIEWS_SQL, quote_identifier(partition)));
 		slot->query.nargs = lengthof(types);
 		memcpy(slot->query.argtypes, types, sizeof(types));
+		slot->query.cursor_options = CURSOR_OPT_GENERIC_PLAN;
 	}
 	slot->last_used = ++use_counter;
 	return &slot->query;
@@ -374,7 +382,8 @@ upsert_sessions(VtAnonViewRow *rows, int n)
 		"  ip_address = COALESCE(a.ip_address, excluded.ip_address),"
 		"  user_agent = COALESCE(a.user_agent, excluded.user_agent)",
 		10, {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID}
+		TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID},
+		.cursor_options = CURSOR_OPT_GENERIC_PLAN
 	};
 	int		   *pick = palloc(sizeof(int) * n);
 	int			m = sessions_to_persist(rows, n, pick);

@@ -14,7 +14,7 @@ static const VtRecordField event_fields[] = {
 	VT_FIELD(VtEventRow, user_id, VT_FIELD_TEXT),
 	VT_FIELD(VtEventRow, event_type, VT_FIELD_TEXT),
 	VT_FIELD(VtEventRow, description, VT_FIELD_TEXT),
-	VT_FIELD(VtEventRow, metadata, VT_FIELD_TEXT),
+	VT_FIELD(VtEventRow, metadata, VT_FIELD_JSONB),
 	VT_FIELD(VtEventRow, ip, VT_FIELD_TEXT),
 	VT_FIELD(VtEventRow, user_agent, VT_FIELD_TEXT),
 	VT_FIELD(VtEventRow, created_at, VT_FIELD_TIMESTAMPTZ),
@@ -32,11 +32,12 @@ vt_events_write(const VtEventRow *rows, int n, int64 *ids)
 	static VtQuery q = {
 		"INSERT INTO visittrack.user_event"
 		" (user_id, event_type, description, metadata, ip_address, user_agent, created_at)"
-		" SELECT u::uuid, t, d, m::jsonb, i::inet, a, c"
+		" SELECT u::uuid, t, d, m, i::inet, a, c"
 		"   FROM unnest($1, $2, $3, $4, $5, $6, $7) AS e(u, t, d, m, i, a, c)"
 		" RETURNING id",
-		7, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TIMESTAMPTZARRAYOID}
+		7, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TIMESTAMPTZARRAYOID},
+		.cursor_options = CURSOR_OPT_GENERIC_PLAN	/* as kind_anon_view.c says */
 	};
 	Datum		values[7];
 	uint64		i;

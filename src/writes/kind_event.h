@@ -10,6 +10,7 @@
 #define VT_KIND_EVENT_H
 
 #include "datatype/timestamp.h"
+#include "utils/jsonb.h"
 
 #include "queued_record.h"
 
@@ -18,7 +19,7 @@ typedef struct VtEventRow
 	char	   *user_id;		/* canonical text form of the uuid */
 	char	   *event_type;
 	char	   *description;
-	char	   *metadata;		/* a JSON object */
+	Jsonb	   *metadata;		/* a JSON object */
 	char	   *ip;				/* as stored (visittrack.ip_anonymize applied) */
 	char	   *user_agent;
 	TimestampTz created_at;		/* the call's now() */

@@ -81,7 +81,8 @@ vt_user_views_write(VtUserViewRow *rows, int n)
 		"   FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) AS x(s, u, l, n, t, r, b, v, p)",
 		11, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 			TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID,
-		TEXTARRAYOID, TIMESTAMPTZARRAYOID}
+		TEXTARRAYOID, TIMESTAMPTZARRAYOID},
+		.cursor_options = CURSOR_OPT_GENERIC_PLAN	/* as kind_anon_view.c says */
 	};
 	int		   *order;
 	int		   *firsts;

@@ -5,10 +5,10 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "arrays.h"
 #include "queued_record.h"
 
 void
@@ -97,6 +97,16 @@ vt_rec_encode(const VtRecordLayout *layout, const void *row)
 			case VT_FIELD_TIMESTAMPTZ:
 				vt_rec_put_int64(buf, *(const TimestampTz *) p);
 				break;
+			case VT_FIELD_JSONB:
+				{
+					const struct varlena *v = *(struct varlena *const *) p;
+					int32		len = v ? (int32) VARSIZE(v) : -1;
+
+					appendBinaryStringInfo(buf, (const char *) &len, sizeof(len));
+					if (v)
+						appendBinaryStringInfo(buf, (const char *) v, len);
+				}
+				break;
 			case VT_FIELD_PRESENCE:
 				vt_rec_put_bool(buf, *(const bool *) p);
 				if (!*(const bool *) p)
@@ -135,6 +145,20 @@ decode(const VtRecordLayout *layout, StringInfo buf, char *row)
 			case VT_FIELD_TIMESTAMPTZ:
 				*(TimestampTz *) p = vt_rec_get_int64(buf);
 				break;
+			case VT_FIELD_JSONB:
+				{
+					int32		len;
+
+					memcpy(&len, take(buf, sizeof(len)), sizeof(len));
+					*(char **) p = NULL;
+					if (len >= 0)
+					{
+						/* palloc'd, so aligned as a varlena must be */
+						*(char **) p = palloc(len);
+						memcpy(*(char **) p, take(buf, len), len);
+					}
+				}
+				break;
 		}
 		if (f->type == VT_FIELD_PRESENCE && !*(bool *) p)
 			break;
@@ -154,6 +178,22 @@ vt_rec_decode_all(const VtRecordLayout *layout, StringInfo *records, int n)
 	return rows;
 }
 
+/* The element type of each field type's column, as pg_type stores it (no lookup needed). */
+static const struct
+{
+	Oid			elemtype;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+}			column_types[] = {
+	[VT_FIELD_TEXT] = {TEXTOID, -1, false, TYPALIGN_INT},
+	[VT_FIELD_BOOL] = {BOOLOID, sizeof(bool), true, TYPALIGN_CHAR},
+	[VT_FIELD_INT32] = {INT4OID, sizeof(int32), true, TYPALIGN_INT},
+	[VT_FIELD_TIMESTAMPTZ] = {TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE},
+	[VT_FIELD_JSONB] = {JSONBOID, -1, false, TYPALIGN_INT},
+	[VT_FIELD_PRESENCE] = {BOOLOID, sizeof(bool), true, TYPALIGN_CHAR},
+};
+
 Datum
 vt_rec_column(const VtRecordLayout *layout, const void *rows, const int *pick, int n,
 			  size_t offset)
@@ -161,7 +201,8 @@ vt_rec_column(const VtRecordLayout *layout, const void *rows, const int *pick, i
 	const VtRecordField *f = NULL;
 	Datum	   *values = palloc(sizeof(Datum) * Max(n, 1));
 	bool	   *nulls = palloc0(sizeof(bool) * Max(n, 1));
-	Oid			elemtype;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
 	int			i;
 
 	for (i = 0; i < layout->nfields && f == NULL; i++)
@@ -169,9 +210,6 @@ vt_rec_column(const VtRecordLayout *layout, const void *rows, const int *pick, i
 			f = &layout->fields[i];
 	if (f == NULL)
 		elog(ERROR, "visittrack: no field at offset %zu in a record kind", offset);
-	elemtype = f->type == VT_FIELD_TEXT ? TEXTOID :
-		f->type == VT_FIELD_INT32 ? INT4OID :
-		f->type == VT_FIELD_TIMESTAMPTZ ? TIMESTAMPTZOID : BOOLOID;
 
 	for (i = 0; i < n; i++)
 	{
@@ -183,6 +221,10 @@ vt_rec_column(const VtRecordLayout *layout, const void *rows, const int *pick, i
 			case VT_FIELD_TEXT:
 				nulls[i] = *(char *const *) p == NULL;
 				values[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(*(char *const *) p);
+				break;
+			case VT_FIELD_JSONB:
+				nulls[i] = *(char *const *) p == NULL;
+				values[i] = PointerGetDatum(*(char *const *) p);
 				break;
 			case VT_FIELD_BOOL:
 			case VT_FIELD_PRESENCE:
@@ -196,5 +238,9 @@ vt_rec_column(const VtRecordLayout *layout, const void *rows, const int *pick, i
 				break;
 		}
 	}
-	return vt_array(elemtype, values, nulls, n);
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs,
+											  column_types[f->type].elemtype,
+											  column_types[f->type].typlen,
+											  column_types[f->type].typbyval,
+											  column_types[f->type].typalign));
 }

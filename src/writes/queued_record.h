@@ -7,9 +7,9 @@
  * in the writer, and turns a batch of rows into one array per column for
  * INSERT ... SELECT FROM unnest($1, $2, ...).
  *
- * In the queue, fields follow one another in table order: text as a 4-byte
- * length (-1 for NULL) and its bytes, timestamps as 8 bytes, int32 as 4,
- * booleans as one.  The writer runs the same binary, so no version or
+ * In the queue, fields follow one another in table order: text and jsonb
+ * as a 4-byte length (-1 for NULL) and their bytes, timestamps as 8 bytes,
+ * int32 as 4, booleans as one.  The writer runs the same binary, so no version or
  * byte-order marker is needed.
  */
 #ifndef VT_QUEUED_RECORD_H
@@ -23,6 +23,7 @@ typedef enum VtFieldType
 	VT_FIELD_BOOL,				/* bool; a boolean[] column */
 	VT_FIELD_INT32,				/* int32; an integer[] column */
 	VT_FIELD_TIMESTAMPTZ,		/* TimestampTz; a timestamptz[] column */
+	VT_FIELD_JSONB,				/* Jsonb *, NULL allowed; a jsonb[] column */
 	VT_FIELD_PRESENCE			/* bool: when false, the fields after it are
 								 * left out of the record (and zero when
 								 * decoded) */

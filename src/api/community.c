@@ -31,7 +31,6 @@
 #include "isotime.h"
 #include "jsonbuf.h"
 #include "shared_state.h"
-#include "write_queue.h"
 #include "useragent.h"
 
 PG_FUNCTION_INFO_V1(vt_community_visit);
@@ -71,6 +70,7 @@ vt_community_visit(PG_FUNCTION_ARGS)
 	char		now_iso[VT_ISO_BUFLEN];
 	StringInfoData fields;
 	HotVisit	visit;
+	VtWriteMode mode = vt_write_mode_for_call();
 
 	vt_require_arg(fcinfo, 0, "community_id");
 	community_id = uuid_arg(fcinfo, 0);
@@ -86,7 +86,7 @@ vt_community_visit(PG_FUNCTION_ARGS)
 
 	if (ua_raw && vt_ua_is_bot_on_request(ua_raw))
 		PG_RETURN_VOID();		/* bots are not visitors */
-	if (!vt_write_behind_active())
+	if (mode == VT_WRITE_NOW)
 		vt_tracking_write();	/* with write-behind, the call writes nothing itself */
 
 	cross_division = visitor_division && community_division &&
@@ -109,12 +109,13 @@ vt_community_visit(PG_FUNCTION_ARGS)
 	visit.json_fields = fields.data;
 	visit.now = now;
 	visit.window_seconds = vt_community_window;
-	hot_visit_record(&visit);
+	hot_visit_record(&visit, mode);
 
 	if (authenticated)
 	{
 		StringInfoData meta;
 		char	   *ua = vt_normalise_text(ua_raw, vt_max_user_agent_length);
+		VtEventRow	event;
 
 		initStringInfo(&meta);
 		appendStringInfoChar(&meta, '{');
@@ -129,14 +130,10 @@ vt_community_visit(PG_FUNCTION_ARGS)
 		vt_json_text(&meta, "referrer", referrer);
 		appendStringInfoChar(&meta, '}');
 
-		if (vt_write_behind_active())
-			vt_event_queue(user_id, "community_visit",
-						   psprintf("Visited community %s", slug ? slug : community_id),
-						   meta.data, ip, ua);
-		else
-			vt_event_insert(PG_GETARG_DATUM(1), "community_visit",
-							psprintf("Visited community %s", slug ? slug : community_id),
-							vt_json_to_jsonb(&meta), ip, ua);
+		vt_event_row(&event, user_id, "community_visit",
+					 psprintf("Visited community %s", slug ? slug : community_id),
+					 vt_json_to_jsonb(&meta), ip, ua);
+		vt_event_record(&event, mode);
 	}
 	vt_count(VT_COMMUNITY_VISITS, 1);
 	PG_RETURN_VOID();

@@ -3,134 +3,67 @@
  *
  * Anonymous events are never stored (the design document's privacy rule):
  * log_event with a NULL user_id validates its arguments and returns NULL.
+ * Rows are written by the event record kind (kind_event.h): log_event and
+ * link_conversion now, as they return the id; community_visit in its call's
+ * write mode (vt_event_record).
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "arrays.h"
-#include "events.h"
 #include "async_commit.h"
+#include "events.h"
 #include "guc.h"
 #include "input.h"
-#include "spi_util.h"
-#include "queued_record.h"
-#include "shared_state.h"
-#include "write_queue.h"
 #include "queue_at_commit.h"
+#include "shared_state.h"
 
 PG_FUNCTION_INFO_V1(vt_log_event);
+
+void
+vt_event_row(VtEventRow *row, const char *user_id, const char *event_type,
+			 const char *description, Jsonb *metadata, inet *ip,
+			 const char *user_agent)
+{
+	inet	   *ip_stored = vt_ip_for_storage(ip);
+
+	row->user_id = (char *) user_id;
+	row->event_type = (char *) event_type;
+	row->description = (char *) description;
+	row->metadata = metadata;
+	row->ip = ip_stored ?
+		DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip_stored))) : NULL;
+	row->user_agent = (char *) user_agent;
+	row->created_at = GetCurrentTransactionStartTimestamp();
+}
+
+void
+vt_event_record(const VtEventRow *row, VtWriteMode mode)
+{
+	if (mode == VT_WRITE_BEHIND)
+		vt_queue_at_commit(VT_WRITE_EVENT, vt_rec_encode(&vt_event_layout, row));
+	else
+		vt_events_write(row, 1, NULL);
+	vt_count(VT_EVENTS_LOGGED, 1);
+}
 
 int64
 vt_event_insert(Datum user_id, const char *event_type, const char *description,
 				Jsonb *metadata, inet *ip, const char *user_agent)
 {
-	static VtQuery q = {
-		"INSERT INTO visittrack.user_event"
-		" (user_id, event_type, description, metadata, ip_address, user_agent)"
-		" VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-		6, {UUIDOID, TEXTOID, TEXTOID, JSONBOID, INETOID, TEXTOID}
-	};
-	Datum		values[6];
-	char		nulls[6] = "      ";
-	inet	   *ip_stored = vt_ip_for_storage(ip);
-	int64		id;
+	VtEventRow	row;
+	int64		id = 0;
 
-	values[0] = user_id;
-	values[1] = CStringGetTextDatum(event_type);
-	values[2] = description ? CStringGetTextDatum(description) : (Datum) 0;
-	nulls[2] = description ? ' ' : 'n';
-	values[3] = JsonbPGetDatum(metadata);
-	values[4] = ip_stored ? InetPGetDatum(ip_stored) : (Datum) 0;
-	nulls[4] = ip_stored ? ' ' : 'n';
-	values[5] = user_agent ? CStringGetTextDatum(user_agent) : (Datum) 0;
-	nulls[5] = user_agent ? ' ' : 'n';
-
-	vt_spi_connect();
-	vt_spi_run(&q, values, nulls, false, 0);
-	id = vt_spi_int64(0, 1, 0);
-	vt_spi_finish();
+	vt_event_row(&row, DatumGetCString(DirectFunctionCall1(uuid_out, user_id)), event_type,
+				 description, metadata, ip, user_agent);
+	vt_events_write(&row, 1, &id);
 	vt_count(VT_EVENTS_LOGGED, 1);
 	return id;
-}
-
-/* --- write-behind ---------------------------------------------------------- */
-
-void
-vt_events_write(StringInfo *payloads, int n)
-{
-	static VtQuery q = {
-		"INSERT INTO visittrack.user_event"
-		" (user_id, event_type, description, metadata, ip_address, user_agent, created_at)"
-		" SELECT u, t, d, m::jsonb, i, a, c"
-		"   FROM unnest($1, $2, $3, $4, $5, $6, $7) AS e(u, t, d, m, i, a, c)",
-		7, {UUIDARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INETARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID}
-	};
-	Datum		values[7];
-	Datum	   *users = palloc(sizeof(Datum) * n);
-	Datum	   *times = palloc(sizeof(Datum) * n);
-	Datum	   *ips = palloc(sizeof(Datum) * n);
-	bool	   *ip_nulls = palloc(sizeof(bool) * n);
-	char	  **cols[4];
-	int			c,
-				i;
-
-	for (c = 0; c < 4; c++)
-		cols[c] = palloc(sizeof(char *) * n);
-	for (i = 0; i < n; i++)
-	{
-		StringInfo	buf = payloads[i];
-		char	   *ip;
-
-		buf->cursor = 0;
-		users[i] = DirectFunctionCall1(uuid_in, CStringGetDatum(vt_rec_get_text(buf)));
-		cols[0][i] = vt_rec_get_text(buf);	/* event_type */
-		cols[1][i] = vt_rec_get_text(buf);	/* description */
-		cols[2][i] = vt_rec_get_text(buf);	/* metadata */
-		ip = vt_rec_get_text(buf);
-		ip_nulls[i] = ip == NULL;
-		ips[i] = ip ? DirectFunctionCall1(inet_in, CStringGetDatum(ip)) : (Datum) 0;
-		cols[3][i] = vt_rec_get_text(buf);	/* user_agent */
-		times[i] = TimestampTzGetDatum(vt_rec_get_int64(buf));	/* the call's time */
-	}
-	values[0] = vt_array(UUIDOID, users, NULL, n);
-	values[1] = vt_text_array(cols[0], n);
-	values[2] = vt_text_array(cols[1], n);
-	values[3] = vt_text_array(cols[2], n);
-	values[4] = vt_array(INETOID, ips, ip_nulls, n);
-	values[5] = vt_text_array(cols[3], n);
-	values[6] = vt_array(TIMESTAMPTZOID, times, NULL, n);
-	vt_spi_connect();
-	vt_spi_run(&q, values, NULL, false, 0);
-	vt_spi_finish();
-}
-
-void
-vt_event_queue(const char *user_id, const char *event_type, const char *description,
-			   const char *metadata_json, inet *ip, const char *user_agent)
-{
-	StringInfoData buf;
-	inet	   *ip_stored = vt_ip_for_storage(ip);
-
-	initStringInfo(&buf);
-	vt_rec_put_text(&buf, user_id);
-	vt_rec_put_text(&buf, event_type);
-	vt_rec_put_text(&buf, description);
-	vt_rec_put_text(&buf, metadata_json);
-	vt_rec_put_text(&buf, ip_stored ?
-					DatumGetCString(DirectFunctionCall1(inet_out, InetPGetDatum(ip_stored))) : NULL);
-	vt_rec_put_text(&buf, user_agent);
-	/* now(), as the synchronous insert would have stored */
-	vt_rec_put_int64(&buf, GetCurrentTransactionStartTimestamp());
-	vt_queue_at_commit(VT_WRITE_EVENT, &buf);
-	vt_count(VT_EVENTS_LOGGED, 1);
 }
 
 void

@@ -5,25 +5,29 @@
 #ifndef VT_EVENTS_H
 #define VT_EVENTS_H
 
-#include "lib/stringinfo.h"
 #include "utils/inet.h"
 #include "utils/jsonb.h"
+
+#include "kind_event.h"
+#include "write_mode.h"
 
 /* ERROR unless metadata is a JSON object of acceptable size */
 extern void vt_check_metadata(Jsonb *metadata);
 
-/* Insert one event for a signed-in user (uuid datum); returns its id. */
+/*
+ * An event of a signed-in user as its row (kind_event.h): the ip as
+ * visittrack.ip_anonymize stores it, created at the call's now().
+ */
+extern void vt_event_row(VtEventRow *row, const char *user_id, const char *event_type,
+						 const char *description, Jsonb *metadata,
+						 inet *ip, const char *user_agent);
+
+/* Write it now, or queue it at commit for the writer, as mode says. */
+extern void vt_event_record(const VtEventRow *row, VtWriteMode mode);
+
+/* Insert one event for a signed-in user (uuid datum) now; returns its id. */
 extern int64 vt_event_insert(Datum user_id, const char *event_type,
 							 const char *description, Jsonb *metadata,
 							 inet *ip, const char *user_agent);
-
-/*
- * Write-behind (write_queue.h): the same event queued at commit for the
- * writer, metadata as JSON text; and the writer inserting a batch of them.
- */
-extern void vt_event_queue(const char *user_id, const char *event_type,
-						   const char *description, const char *metadata_json,
-						   inet *ip, const char *user_agent);
-extern void vt_events_write(StringInfo *payloads, int n);
 
 #endif

@@ -25,10 +25,11 @@
 #include "input.h"
 #include "isotime.h"
 #include "jsonbuf.h"
+#include "kind_user_view.h"
+#include "queue_at_commit.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "shared_state.h"
-#include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_session_start);
 PG_FUNCTION_INFO_V1(vt_session_touch);
@@ -179,80 +180,36 @@ vt_session_start(PG_FUNCTION_ARGS)
 }
 
 int32
-vt_session_page(const VtSessionPage *page)
+vt_session_page(const VtSessionPage *page, VtWriteMode mode)
 {
-	/*
-	 * One statement: count the page, close the previous page view's time on
-	 * page, record this one.  The data-modifying CTEs all see the snapshot
-	 * from before the statement, so "previous" cannot be this view.
-	 */
+	/* the count, at once in either mode; the view's row is written below */
 	static VtQuery q = {
-		"WITH s AS ("
-		"  UPDATE visittrack.user_session"
-		"     SET pages_visited = pages_visited + 1, last_activity = now()"
-		"   WHERE session_id = $1 AND is_active AND expires_at > now()"
-		"     AND ($6::uuid IS NULL OR user_id = $6::uuid)"
-		"  RETURNING user_id, pages_visited, is_bot),"
-		" prev AS ("
-		"  UPDATE visittrack.user_page_view p"
-		"     SET time_on_page_seconds ="
-		"         GREATEST(0, floor(extract(epoch FROM now() - p.viewed_at)))::integer"
-		"   WHERE $2::text IS NOT NULL AND EXISTS (SELECT 1 FROM s)"
-		"     AND p.time_on_page_seconds IS NULL"
-		"     AND p.id = (SELECT id FROM visittrack.user_page_view"
-		"                  WHERE session_id = $1 ORDER BY viewed_at DESC, id DESC LIMIT 1)"
-		"  RETURNING 1),"
-		" v AS ("
-		"  INSERT INTO visittrack.user_page_view"
-		"   (session_id, user_id, url, url_name, page_type, referrer, viewed_at, is_bot)"
-		"  SELECT $1, s.user_id, $2, $3, $4, $5, now(), s.is_bot OR $7 FROM s WHERE $2::text IS NOT NULL"
-		"  RETURNING 1)"
-		" SELECT pages_visited, now() FROM s",
-		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, BOOLOID}
-	};
-	/* write-behind: only the count (same parameters, $2-$5 unused) */
-	static VtQuery count_q = {
 		"UPDATE visittrack.user_session"
 		"   SET pages_visited = pages_visited + 1, last_activity = now()"
 		" WHERE session_id = $1 AND is_active AND expires_at > now()"
-		"   AND ($6::uuid IS NULL OR user_id = $6::uuid)"
-		" RETURNING pages_visited, now(), user_id::text, is_bot OR $7",
-		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, BOOLOID}
+		"   AND ($2::uuid IS NULL OR user_id = $2::uuid)"
+		" RETURNING pages_visited, now(), user_id::text, is_bot OR $3",
+		3, {TEXTOID, UUIDOID, BOOLOID}
 	};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	Datum		values[3];
+	char		nulls[3] = "   ";
 	int32		pages = -1;
-	TimestampTz now = 0;
+	VtUserViewRow view = {0};
 
 	values[0] = CStringGetTextDatum(page->session_id);
-	values[1] = page->url ? CStringGetTextDatum(page->url) : (Datum) 0;
-	nulls[1] = page->url ? ' ' : 'n';
-	values[2] = page->url_name ? CStringGetTextDatum(page->url_name) : (Datum) 0;
-	nulls[2] = page->url_name ? ' ' : 'n';
-	values[3] = page->page_type ? CStringGetTextDatum(page->page_type) : (Datum) 0;
-	nulls[3] = page->page_type ? ' ' : 'n';
-	values[4] = page->referrer ? CStringGetTextDatum(page->referrer) : (Datum) 0;
-	nulls[4] = page->referrer ? ' ' : 'n';
-	values[5] = page->user_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(page->user_id)) : (Datum) 0;
-	nulls[5] = page->user_id ? ' ' : 'n';
-	values[6] = BoolGetDatum(page->is_bot);
+	values[1] = page->user_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(page->user_id)) : (Datum) 0;
+	nulls[1] = page->user_id ? ' ' : 'n';
+	values[2] = BoolGetDatum(page->page.is_bot);
 
+	view.session_id = (char *) page->session_id;
+	view.page = page->page;
 	vt_spi_connect();
-	if (vt_write_behind_active())
-	{
-		/* the count now; the page view row and its predecessor's time on page by the writer */
-		if (vt_spi_run(&count_q, values, nulls, false, 0) == 1)
-		{
-			pages = (int32) vt_spi_int64(0, 1, 0);
-			now = vt_spi_int64(0, 2, 0);
-			if (page->url)
-				vt_user_view_queue(page, vt_spi_text(0, 3), vt_spi_bool(0, 4, false), now);
-		}
-	}
-	else if (vt_spi_run(&q, values, nulls, false, 0) == 1)
+	if (vt_spi_run(&q, values, nulls, false, 0) == 1)
 	{
 		pages = (int32) vt_spi_int64(0, 1, 0);
-		now = vt_spi_int64(0, 2, 0);
+		view.viewed_at = vt_spi_int64(0, 2, 0);
+		view.user_id = vt_spi_text(0, 3);
+		view.page.is_bot = vt_spi_bool(0, 4, false);	/* the session's or the request's */
 	}
 	vt_spi_finish();
 
@@ -261,7 +218,14 @@ vt_session_page(const VtSessionPage *page)
 		end_if_expired(page->session_id);
 		return -1;
 	}
-	hot_session_set_pages(page->session_id, pages, now);
+	if (view.page.url)
+	{
+		if (mode == VT_WRITE_BEHIND)
+			vt_queue_at_commit(VT_WRITE_USER_VIEW, vt_rec_encode(&vt_user_view_layout, &view));
+		else
+			vt_user_views_write(&view, 1);
+	}
+	hot_session_set_pages(page->session_id, pages, view.viewed_at, mode);
 	return pages;
 }
 
@@ -275,10 +239,10 @@ vt_session_touch(PG_FUNCTION_ARGS)
 	vt_require_arg(fcinfo, 0, "session_id");
 	page.session_id = vt_text_arg(fcinfo, 0);
 	vt_check_key_id(page.session_id, "session_id");
-	page.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
+	page.page.url = vt_normalise_url(vt_text_arg(fcinfo, 1));
 
 	vt_tracking_write();
-	pages = vt_session_page(&page);
+	pages = vt_session_page(&page, vt_write_mode_for_call());
 	if (pages < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT32(pages);

@@ -18,6 +18,7 @@
 #include "jsonbuf.h"
 #include "spi_util.h"
 #include "shared_state.h"
+#include "write_mode.h"
 #include "write_queue.h"
 
 PG_FUNCTION_INFO_V1(vt_status);
@@ -115,7 +116,7 @@ vt_status(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&b, '{');
 	vt_json_bool(&b, "enabled", vt_write_behind);
 	/* would this session's writes be queued now? */
-	vt_json_bool(&b, "active", vt_write_behind_active());
+	vt_json_bool(&b, "active", vt_write_mode_for_call() == VT_WRITE_BEHIND);
 	vt_json_bool(&b, "writer_attached", wq.writer_attached);
 	vt_json_int(&b, "queue_bytes", (int64) wq.capacity);
 	vt_json_int(&b, "pending_bytes", (int64) wq.pending_bytes);

@@ -199,7 +199,8 @@ vt_spi_run(VtQuery *query, Datum *values, const char *nulls,
 	PushOverrideSearchPath(path);
 	if (query->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(query->sql, query->nargs, query->argtypes,
+												 query->cursor_options);
 
 		if (plan == NULL)
 			elog(ERROR, "visittrack: could not prepare \"%s\": %s",

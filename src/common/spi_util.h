@@ -17,6 +17,7 @@ typedef struct VtQuery
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[VT_QUERY_MAX_ARGS];
+	int			cursor_options; /* for SPI_prepare_cursor; 0: PostgreSQL's choice */
 	SPIPlanPtr	plan;			/* prepared on first use */
 	struct VtQuery *next_prepared;	/* list of prepared queries */
 } VtQuery;

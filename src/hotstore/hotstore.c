@@ -135,13 +135,14 @@ hot_session_fetch(const char *session_id, HotSession *out)
 }
 
 void
-hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at)
+hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at,
+					  VtWriteMode mode)
 {
 	SessionWrite *w;
 
 	if (!vt_redis_configured())
 		return;
-	if (vt_write_behind_active())
+	if (mode == VT_WRITE_BEHIND)
 	{
 		hot_session_pages_queue(session_id, pages, at);
 		return;
@@ -229,7 +230,7 @@ anon_mirror_now(const HotAnonTouch *t)
  * local store holds during an outage stays there.
  */
 void
-hot_anon_touch(HotAnonTouch *t)
+hot_anon_touch(HotAnonTouch *t, VtWriteMode mode)
 {
 	VtCacheResult cached = VT_CACHE_BYPASS;
 	bool		by_redis = false;
@@ -238,7 +239,7 @@ hot_anon_touch(HotAnonTouch *t)
 
 	if (vt_redis_configured())
 	{
-		may_cache = vt_write_behind_active();
+		may_cache = mode == VT_WRITE_BEHIND;
 		/* the mirror is queued under the cache's lock, where we cannot wait */
 		if (may_cache)
 			vt_wq_wait_below(VT_WRITE_ANON_MIRROR, 0.9);
@@ -329,11 +330,11 @@ apply_visit(void *arg)
 }
 
 void
-hot_visit_record(const HotVisit *v)
+hot_visit_record(const HotVisit *v, VtWriteMode mode)
 {
 	HotVisit   *copy;
 
-	if (vt_write_behind_active())
+	if (mode == VT_WRITE_BEHIND)
 	{
 		hot_visit_queue(v);
 		return;

@@ -22,22 +22,26 @@
 #include "lib/stringinfo.h"
 
 #include "hotstore_types.h"
+#include "write_mode.h"
 
 /* --- signed-in sessions (Redis only; the table is the local truth) --- */
 extern void hot_session_store(const HotSession *s, int ttl_seconds); /* at commit */
 extern bool hot_session_fetch(const char *session_id, HotSession *out);
+/* at commit; queued for the writer in mode VT_WRITE_BEHIND */
 extern void hot_session_set_pages(const char *session_id, int32 pages,
-								  TimestampTz at);	/* at commit */
+								  TimestampTz at, VtWriteMode mode);
 /* at commit; returns the entries it removes: 1, or 0 when no Redis keeps sessions */
 extern int	hot_session_remove(const char *session_id);
 
 /* --- anonymous sessions --- */
-extern void hot_anon_touch(HotAnonTouch *t);	/* at once */
+/* at once; in mode VT_WRITE_BEHIND, counted in the shared-memory cache */
+extern void hot_anon_touch(HotAnonTouch *t, VtWriteMode mode);
 extern bool hot_anon_fetch(const char *fingerprint, int ttl_seconds, HotAnon *out);
 extern void hot_anon_remove(const char *fingerprint);
 
 /* --- community presence --- */
-extern void hot_visit_record(const HotVisit *v);	/* at commit */
+/* at commit; queued for the writer in mode VT_WRITE_BEHIND */
+extern void hot_visit_record(const HotVisit *v, VtWriteMode mode);
 extern void hot_visit_counts(const char *community_id, TimestampTz now, int window_seconds,
 							 int *authenticated, int *anonymous);
 extern List *hot_visitors(const char *community_id, TimestampTz now, int window_seconds);	/* of char * JSON */

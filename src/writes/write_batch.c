@@ -1,12 +1,16 @@
 /*
  * write_batch.c: write queued records, grouped by kind (write_batch.h).
+ *
+ * The row kinds (kind_*.h) are decoded with their field tables and written
+ * by the same function a call in write mode NOW uses for its one row; the
+ * hot-state kinds go to the hot store's batch writers (hotstore.h).
  */
 #include "postgres.h"
 
-#include "events.h"
 #include "hotstore_batch.h"
-#include "pageviews.h"
-#include "sessions.h"
+#include "kind_anon_view.h"
+#include "kind_event.h"
+#include "kind_user_view.h"
 #include "write_batch.h"
 
 void
@@ -14,7 +18,6 @@ vt_write_records(VtQueuedWrite *records, int n)
 {
 	StringInfo *by_kind[VT_WRITE_KINDS + 1];
 	int			count[VT_WRITE_KINDS + 1] = {0};
-	VtAnonViewRow *views;
 	int			k,
 				i;
 
@@ -29,15 +32,18 @@ vt_write_records(VtQueuedWrite *records, int n)
 		by_kind[k][count[k]++] = &records[i].payload;
 	}
 
-	views = palloc(sizeof(VtAnonViewRow) * Max(count[VT_WRITE_ANON_VIEW], 1));
-	for (i = 0; i < count[VT_WRITE_ANON_VIEW]; i++)
-		vt_anon_view_row_decode(by_kind[VT_WRITE_ANON_VIEW][i], &views[i]);
-	if (count[VT_WRITE_ANON_VIEW] > 0)
-		vt_anon_view_rows_write(views, count[VT_WRITE_ANON_VIEW]);
-	if (count[VT_WRITE_USER_VIEW] > 0)
-		vt_user_views_write(by_kind[VT_WRITE_USER_VIEW], count[VT_WRITE_USER_VIEW]);
-	if (count[VT_WRITE_EVENT] > 0)
-		vt_events_write(by_kind[VT_WRITE_EVENT], count[VT_WRITE_EVENT]);
+	k = VT_WRITE_ANON_VIEW;
+	if (count[k] > 0)
+		vt_anon_views_write(vt_rec_decode_all(&vt_anon_view_layout, by_kind[k], count[k]),
+							count[k]);
+	k = VT_WRITE_USER_VIEW;
+	if (count[k] > 0)
+		vt_user_views_write(vt_rec_decode_all(&vt_user_view_layout, by_kind[k], count[k]),
+							count[k]);
+	k = VT_WRITE_EVENT;
+	if (count[k] > 0)
+		vt_events_write(vt_rec_decode_all(&vt_event_layout, by_kind[k], count[k]),
+						count[k], NULL);
 	if (count[VT_WRITE_VISIT] > 0)
 		hot_visits_write(by_kind[VT_WRITE_VISIT], count[VT_WRITE_VISIT]);
 	if (count[VT_WRITE_ANON_MIRROR] > 0)

@@ -129,19 +129,38 @@ ring_of(VtWriteKind kind)
  * Which hot store this session's settings point at.  The writer applies
  * queued hot-state writes with its own settings, so a session whose
  * visittrack.redis_* differ (a role pointed elsewhere, or without Redis)
- * writes synchronously instead.
+ * writes synchronously instead.  Hashed again only when a setting changed
+ * since the last call: it is asked on every tracking call.
  */
 uint32
 vt_wq_target_id(void)
 {
+	static char *host_seen = NULL;
+	static char *prefix_seen = NULL;
+	static int	port_seen;
+	static int	db_seen;
+	static uint32 id;
+	const char *host = vt_redis_host ? vt_redis_host : "";
+	const char *prefix = vt_key_prefix();
 	StringInfoData b;
-	uint32		id;
+
+	if (host_seen && port_seen == vt_redis_port && db_seen == vt_redis_db &&
+		strcmp(host_seen, host) == 0 && strcmp(prefix_seen, prefix) == 0)
+		return id;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "%s|%d|%d|%s", vt_redis_host ? vt_redis_host : "",
-					 vt_redis_port, vt_redis_db, vt_key_prefix());
+	appendStringInfo(&b, "%s|%d|%d|%s", host, vt_redis_port, vt_redis_db, prefix);
 	id = hash_bytes((const unsigned char *) b.data, b.len);
 	pfree(b.data);
+	if (host_seen)
+	{
+		pfree(host_seen);
+		pfree(prefix_seen);
+	}
+	host_seen = MemoryContextStrdup(TopMemoryContext, host);
+	prefix_seen = MemoryContextStrdup(TopMemoryContext, prefix);
+	port_seen = vt_redis_port;
+	db_seen = vt_redis_db;
 	return id;
 }
 

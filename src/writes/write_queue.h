@@ -22,12 +22,12 @@
 
 typedef enum VtWriteKind
 {
-	VT_WRITE_ANON_VIEW = 1,		/* pageview_batch.c */
+	VT_WRITE_ANON_VIEW = 1,		/* kind_anon_view.c */
 	VT_WRITE_VISIT,				/* hotstore_batch.c */
 	VT_WRITE_SESSION_PAGES,		/* hotstore_batch.c */
-	VT_WRITE_EVENT,				/* events.c */
+	VT_WRITE_EVENT,				/* kind_event.c */
 	VT_WRITE_ANON_MIRROR,		/* hotstore_batch.c: a cached session, to Redis */
-	VT_WRITE_USER_VIEW			/* userview_batch.c */
+	VT_WRITE_USER_VIEW			/* kind_user_view.c */
 } VtWriteKind;
 
 #define VT_WRITE_KINDS 6
@@ -51,8 +51,9 @@ extern void vt_wq_startup_shmem(void);	/* from _PG_init */
 extern uint32 vt_wq_target_id(void);
 
 /*
- * Should this call queue its writes?  write_behind on, the writer attached
+ * Could this call queue its writes?  write_behind on, the writers attached
  * in this database, with the same Redis settings (host, port, db, prefix).
+ * Asked only by vt_write_mode_for_call (write_mode.h), once per SQL call.
  */
 extern bool vt_write_behind_active(void);
 

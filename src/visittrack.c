@@ -12,10 +12,13 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/guc.h"
 
 #include "anon_cache.h"
 #include "commit_phases.h"
+#include "enrich_guc.h"
 #include "guc.h"
+#include "secrets.h"
 #include "shared_state.h"
 #include "useragent.h"
 #include "worker.h"
@@ -47,7 +50,11 @@ request_shmem(void)
 void
 _PG_init(void)
 {
+	/* secrets first: other settings' hooks may read them */
+	vt_secrets_init();
 	vt_define_settings();
+	vt_define_enrichment_settings();
+	MarkGUCPrefixReserved("visittrack");
 	vt_deferred_register_callbacks();
 
 	if (!process_shared_preload_libraries_in_progress)

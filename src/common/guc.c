@@ -16,10 +16,9 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "enrich_guc.h"
 #include "guc.h"
 #include "keyspace.h"
-#include "secrets.h"
+#include "setting_tables.h"
 
 char	   *vt_redis_host = NULL;
 int			vt_maintenance_lock_timeout = 100;
@@ -175,18 +174,6 @@ static const VtBoolSetting preloaded_bool_settings[] = {
 	NULL, &vt_worker_enabled, true, PGC_POSTMASTER},
 };
 
-/* Define a table of integer settings, in order. */
-void
-vt_define_int_settings(const VtIntSetting *settings, int n)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		DefineCustomIntVariable(settings[i].name, settings[i].short_desc, settings[i].long_desc,
-								settings[i].var, settings[i].boot, settings[i].min, settings[i].max,
-								settings[i].context, settings[i].flags, NULL, NULL, NULL);
-}
-
 /* Define a table of boolean settings, in order. */
 static void
 define_bool_settings(const VtBoolSetting *settings, int n)
@@ -199,24 +186,10 @@ define_bool_settings(const VtBoolSetting *settings, int n)
 								 settings[i].context, 0, NULL, NULL, NULL);
 }
 
-/* Define a table of string settings, in order, with their hooks. */
-void
-vt_define_string_settings(const VtStringSetting *settings, int n)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		DefineCustomStringVariable(settings[i].name, settings[i].short_desc, settings[i].long_desc,
-								   settings[i].var, settings[i].boot,
-								   settings[i].context, settings[i].flags,
-								   settings[i].check_hook, settings[i].assign_hook, NULL);
-}
-
-/* Define every visittrack.* setting (from _PG_init), then reserve the prefix. */
+/* Define the core visittrack.* settings (from _PG_init). */
 void
 vt_define_settings(void)
 {
-	vt_secrets_init();
 	vt_define_string_settings(string_settings, lengthof(string_settings));
 	vt_define_int_settings(int_settings, lengthof(int_settings));
 	define_bool_settings(bool_settings, lengthof(bool_settings));
@@ -230,8 +203,6 @@ vt_define_settings(void)
 		vt_define_string_settings(preloaded_string_settings, lengthof(preloaded_string_settings));
 		define_bool_settings(preloaded_bool_settings, lengthof(preloaded_bool_settings));
 	}
-	vt_define_enrichment_settings();
-	MarkGUCPrefixReserved("visittrack");
 }
 
 PG_FUNCTION_INFO_V1(vt_windows);

@@ -56,40 +56,8 @@ extern char *vt_worker_database;
 extern int	vt_worker_interval;
 extern bool vt_worker_enabled;
 
+/* the core settings; _PG_init also defines secrets' and enrichment's */
 extern void vt_define_settings(void);
 
-/*
- * Settings described by tables, defined in order by the vt_define_*
- * functions (DefineCustom*Variable with no show hook).  long_desc may be
- * NULL; descriptions are gettext_noop strings.
- */
-typedef struct VtIntSetting
-{
-	const char *name;
-	const char *short_desc;
-	const char *long_desc;
-	int		   *var;
-	int			boot;
-	int			min;
-	int			max;
-	GucContext	context;
-	int			flags;			/* GUC_UNIT_*, ... */
-} VtIntSetting;
-
-typedef struct VtStringSetting
-{
-	const char *name;
-	const char *short_desc;
-	const char *long_desc;
-	char	  **var;
-	const char *boot;
-	GucContext	context;
-	int			flags;
-	GucStringCheckHook check_hook;
-	GucStringAssignHook assign_hook;
-} VtStringSetting;
-
-extern void vt_define_int_settings(const VtIntSetting *settings, int n);
-extern void vt_define_string_settings(const VtStringSetting *settings, int n);
 
 #endif

@@ -37,6 +37,7 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "setting_tables.h"
 #include "secret_file.h"
 #include "secrets.h"
 

@@ -15,6 +15,7 @@
 
 #include "enrich_guc.h"
 #include "guc.h"
+#include "setting_tables.h"
 #include "vtregex.h"
 
 char	   *vt_uap_regexes_path = NULL;

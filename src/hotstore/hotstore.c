@@ -28,6 +28,7 @@
 #include "hotstore_redis.h"
 #include "jsonbuf.h"
 #include "outage.h"
+#include "queue_at_commit.h"
 #include "redis_client.h"
 #include "shared_state.h"
 #include "write_queue.h"
@@ -144,7 +145,11 @@ hot_session_set_pages(const char *session_id, int32 pages, TimestampTz at,
 		return;
 	if (mode == VT_WRITE_BEHIND)
 	{
-		hot_session_pages_queue(session_id, pages, at);
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		hot_session_pages_encode(&buf, session_id, pages, at);
+		vt_queue_at_commit(VT_WRITE_SESSION_PAGES, &buf);
 		return;
 	}
 	w = new_session_write(SESSION_PAGES, session_id);
@@ -336,7 +341,11 @@ hot_visit_record(const HotVisit *v, VtWriteMode mode)
 
 	if (mode == VT_WRITE_BEHIND)
 	{
-		hot_visit_queue(v);
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		hot_visit_encode(&buf, v);
+		vt_queue_at_commit(VT_WRITE_VISIT, &buf);
 		return;
 	}
 	if (!vt_redis_configured())

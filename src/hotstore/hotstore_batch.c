@@ -19,7 +19,6 @@
 #include "queued_record.h"
 #include "redis_client.h"
 #include "write_queue.h"
-#include "queue_at_commit.h"
 
 /*
  * Records per pipeline: a whole batch of the writer's at once.  On two busy
@@ -63,13 +62,9 @@ record_visit_locally(const HotVisit *v)
 }
 
 void
-hot_visit_queue(const HotVisit *v)
+hot_visit_encode(StringInfo buf, const HotVisit *v)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	encode_visit(&buf, v);
-	vt_queue_at_commit(VT_WRITE_VISIT, &buf);
+	encode_visit(buf, v);
 }
 
 void
@@ -110,13 +105,10 @@ decode_pages(StringInfo buf, HotSession *s)
 }
 
 void
-hot_session_pages_queue(const char *session_id, int32 pages, TimestampTz at)
+hot_session_pages_encode(StringInfo buf, const char *session_id, int32 pages,
+						 TimestampTz at)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	encode_pages(&buf, session_id, pages, at);
-	vt_queue_at_commit(VT_WRITE_SESSION_PAGES, &buf);
+	encode_pages(buf, session_id, pages, at);
 }
 
 void

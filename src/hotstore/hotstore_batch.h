@@ -16,9 +16,13 @@
 
 #include "hotstore_types.h"
 
-/* the dispatcher: queue at commit */
-extern void hot_visit_queue(const HotVisit *v);
-extern void hot_session_pages_queue(const char *session_id, int32 pages, TimestampTz at);
+/*
+ * The dispatcher: the records it queues at commit (queue_at_commit.h), so
+ * that this module, which the writers call, never calls the queue itself.
+ */
+extern void hot_visit_encode(StringInfo buf, const HotVisit *v);
+extern void hot_session_pages_encode(StringInfo buf, const char *session_id, int32 pages,
+									 TimestampTz at);
 
 /* the writer: apply n queued records of one kind */
 extern void hot_visits_write(StringInfo *payloads, int n);

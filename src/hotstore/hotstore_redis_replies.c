@@ -57,7 +57,7 @@ reply_url(const redisReply *r, const char *what)
 	return url;
 }
 
-/* An IP address as vt_inet_text writes it. */
+/* An IP address in the text form inet_out writes. */
 static bool
 is_ip_text(const redisReply *r)
 {

@@ -186,7 +186,7 @@ sweep_now_and_then(void)
 /*
  * The anonymous cache stays as it is when a writer leaves: cached visitors
  * are still counted there, and their views merge into Redis themselves
- * while nobody drains the queue (hotstore_batch.c).
+ * while nobody drains the queue (hotstore.c).
  */
 static void
 on_exit_detach(int code, Datum arg)

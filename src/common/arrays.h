@@ -10,7 +10,4 @@
 /* values[i] with nulls[i] (nulls may be NULL: none), of element type elemtype */
 extern Datum vt_array(Oid elemtype, Datum *values, bool *nulls, int n);
 
-/* text[] from C strings; a NULL pointer is a NULL element */
-extern Datum vt_text_array(char **strings, int n);
-
 #endif

@@ -36,6 +36,7 @@ typedef struct DeferredAction
 } DeferredAction;
 
 static List *pending = NIL;		/* in TopTransactionContext */
+static List *once = NIL;		/* the actions of vt_defer_once, also in pending */
 static bool running = false;
 
 void *
@@ -76,8 +77,10 @@ void
 vt_defer_once(VtCommitPhase phase, VtDeferredFn fn)
 {
 	ListCell   *lc;
+	MemoryContext old;
 
-	foreach(lc, pending)
+	/* a short list, not pending: a transaction may queue thousands of actions */
+	foreach(lc, once)
 	{
 		DeferredAction *a = lfirst(lc);
 
@@ -85,6 +88,9 @@ vt_defer_once(VtCommitPhase phase, VtDeferredFn fn)
 			return;
 	}
 	add_action(phase, fn, NULL, 1);
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	once = lappend(once, llast(pending));
+	MemoryContextSwitchTo(old);
 }
 
 bool
@@ -135,6 +141,7 @@ run_pending(void)
 	int			phase;
 
 	pending = NIL;
+	once = NIL;
 	running = true;
 	errcallback.callback = commit_error_context;
 	errcallback.arg = NULL;
@@ -182,6 +189,7 @@ on_xact_event(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			pending = NIL;		/* memory goes with TopTransactionContext */
+			once = NIL;
 			running = false;
 			break;
 		default:

@@ -258,11 +258,12 @@ try_push(VtWriteKind kind, const StringInfo payload)
 	return pushed;
 }
 
+/* n records written synchronously because the ring had no room */
 static void
-count_overflow(Ring *wq)
+count_overflow(Ring *wq, int n)
 {
 	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
-	wq->overflowed++;
+	wq->overflowed += n;
 	LWLockRelease(wq->lock);
 }
 
@@ -373,11 +374,7 @@ vt_wq_push_reserved(int ring, const VtQueuedWrite *records, int n, Size bytes)
 void
 vt_wq_count_overflow(int ring, int n)
 {
-	Ring	   *wq = rings[ring];
-
-	LWLockAcquire(wq->lock, LW_EXCLUSIVE);
-	wq->overflowed += n;
-	LWLockRelease(wq->lock);
+	count_overflow(rings[ring], n);
 }
 
 bool
@@ -387,7 +384,7 @@ vt_wq_try_push(VtWriteKind kind, StringInfo payload)
 		return false;
 	if (try_push(kind, payload))
 		return true;
-	count_overflow(ring_of(kind));
+	count_overflow(ring_of(kind), 1);
 	return false;
 }
 
